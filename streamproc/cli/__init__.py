@@ -1,0 +1,19 @@
+"""The ``streamproc`` command line. Each command group lives in a module of its own."""
+
+from __future__ import annotations
+
+import click
+
+from streamproc._version import __version__
+from streamproc.cli._broker import broker
+from streamproc.cli._topics import topics
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="streamproc")
+def main() -> None:
+    """Moderate social media comments against an institution's policy."""
+
+
+main.add_command(broker)
+main.add_command(topics)
