@@ -1,0 +1,50 @@
+"""``streamproc policy``: check a policy pack before it is used."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from streamproc.core import Matcher, PackError, PackIssue, check_pack, parse_pack, read_pack_files
+
+
+@click.group()
+def policy() -> None:
+    """Check and inspect policy packs."""
+
+
+@policy.command("check")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def check(path: Path) -> None:
+    """Validate the policy pack at PATH: every error and warning with its file and line."""
+    try:
+        files = read_pack_files(path)
+    except PackError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        raise SystemExit(1) from None
+    issues = check_pack(files)
+    errors = [i for i in issues if i.level == "error"]
+    if errors:
+        for issue in issues:
+            click.echo(str(issue), err=True)
+        click.echo(
+            f"{path}: {len(errors)} error(s), {len(issues) - len(errors)} warning(s)", err=True
+        )
+        raise SystemExit(1)
+    pack = parse_pack(files)
+    matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
+    issues += [
+        PackIssue(e.file, e.line, "allowlist entry protects no banned pattern", "warning")
+        for e in matcher.inert_allow_entries(pack.entries)
+    ]
+    for issue in issues:
+        click.echo(str(issue))
+    by_category = Counter(e.category for e in pack.entries)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(by_category.items()))
+    click.echo(
+        f"{path}: OK — policy {pack.policy_version}, {len(pack.entries)} entries ({summary}), "
+        f"{matcher.key_count} automaton keys, {len(issues)} warning(s)"
+    )

@@ -1,0 +1,371 @@
+"""The policy engine: one comment in, one decision out.
+
+Most comments break no rule, so the engine is built around a fast path that costs little more
+than the scan itself: fold the text with C-speed operations, run the automaton once, count
+digits; if nothing fired, the comment is allowed. Only comments where something fired take the
+slow path (offsets, allowlist, validators, strikes, moderation hours).
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Final
+
+from streamproc.core._hours import ModerationHours
+from streamproc.core._links import LinkScanner
+from streamproc.core._matcher import Found, Matcher
+from streamproc.core._models import (
+    ACTIONS,
+    CATEGORIES,
+    Decision,
+    Escalation,
+    Match,
+    ValidComment,
+    validate_comment,
+)
+from streamproc.core._normalize import _BYTE_FOLD, _ENCODING_MAP, _ERROR_HANDLER, collapse_spaces
+from streamproc.core._pack import PolicyPack
+from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
+from streamproc.core._strikes import StrikeStore, record_strike
+
+__all__ = ["Analysis", "Engine"]
+
+_DIGITS: Final = b"0123456789"
+_ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
+_CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
+_PII_NAMES: Final = {
+    "email": "e-mail address",
+    "phone": "phone number",
+    "iban": "IBAN",
+    "fiscal_code": "codice fiscale",
+    "vat_number": "partita IVA",
+    "payment_card": "payment card number",
+}
+_ORDINALS: Final = {1: "first", 2: "second", 3: "third"}
+
+
+class _Timestamps:
+    """``decided_at`` strings, formatted once per millisecond rather than once per comment."""
+
+    __slots__ = ("_clock", "_ms", "_text")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._ms = -1
+        self._text = ""
+
+    def now(self) -> str:
+        ms = int(self._clock() * 1000)
+        if ms != self._ms:
+            self._ms = ms
+            self._text = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+        return self._text
+
+
+class Analysis:
+    """What the engine found in one text, before the policy decides anything."""
+
+    __slots__ = ("found", "links", "pii")
+
+    def __init__(self, found: list[Found], pii: list[PiiFound], links: list[Match]) -> None:
+        self.found = found
+        self.pii = pii
+        self.links = links
+
+
+class Engine:
+    """A compiled policy pack. Thread-compatible; one instance serves any number of comments."""
+
+    def __init__(self, pack: PolicyPack, clock: Callable[[], float] = time.time) -> None:
+        self.pack = pack
+        self.policy_version = pack.policy_version
+        self.matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
+        self._automaton = self.matcher.automaton
+        self._links = LinkScanner(pack.links)
+        self._hours = ModerationHours(pack.hours)
+        self._stamps = _Timestamps(clock)
+        self._max_chars = pack.max_text_chars
+        self._longest_window = max((lad.window_days for lad in pack.ladders.values()), default=1)
+
+    # --- detection -----------------------------------------------------------------------
+
+    def analyze(self, text: str) -> Analysis:
+        """Every match in ``text``, whatever the author's role (no policy applied)."""
+        prepared, hits, suspect = self._scan(text)
+        return self._analyze(text, prepared, hits, suspect)
+
+    def _scan(self, text: str) -> tuple[str, list[tuple[int, object]], bool]:
+        if text.isascii():
+            raw = text.encode("ascii")
+        else:
+            raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
+        prepared = collapse_spaces(" " + raw.translate(_BYTE_FOLD).decode("ascii") + " ")
+        hits = list(self._automaton.iter(prepared))
+        suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS
+        return prepared, hits, suspect
+
+    def _analyze(
+        self, text: str, prepared: str, hits: list[tuple[int, object]], suspect: bool
+    ) -> Analysis:
+        found, link = self.matcher.find(text, prepared, hits) if hits else ([], False)
+        pii = find_pii(text, self.pack.phone_region) if suspect else []
+        links = self._link_matches(text) if link else []
+        return Analysis(found, pii, links)
+
+    def _link_matches(self, text: str) -> list[Match]:
+        other = self.pack.links.other_domains
+        out: list[Match] = []
+        for link in self._links.scan(text):
+            if link.verdict == "shortener":
+                out.append(_link_match(link.start, link.end, "spam.link.shortener", "high"))
+            elif other != "allow":
+                confidence = "high" if other == "spam" else "low"
+                out.append(_link_match(link.start, link.end, "spam.link.other_domain", confidence))
+        return out
+
+    # --- decisions -----------------------------------------------------------------------
+
+    def moderate(self, comment: object, strikes: StrikeStore) -> Decision:
+        """Decide what to do with ``comment`` (a parsed JSON object).
+
+        Raises :class:`CommentError` if it does not follow the Comment contract.
+        """
+        valid = validate_comment(comment, self._max_chars)
+        prepared, hits, suspect = self._scan(valid.text)
+        if not hits and not suspect:
+            return {
+                "comment_id": valid.id,
+                "channel": valid.channel,
+                "author_id": valid.author_id,
+                "categories": [],
+                "actions": ["allow"],
+                "matches": [],
+                "policy_version": self.policy_version,
+                "reasons": [],
+                "decided_at": self._stamps.now(),
+                "escalation": None,
+                "reply": None,
+            }
+        analysis = self._analyze(valid.text, prepared, hits, suspect)
+        return self._decide(valid, analysis, strikes)
+
+    def _decide(self, c: ValidComment, analysis: Analysis, strikes: StrikeStore) -> Decision:
+        pack = self.pack
+        matches: list[Match] = []
+        confirmed: set[str] = set()
+        borderline: set[str] = set()
+        rules: dict[str, list[str]] = {}
+        langs: list[str] = []
+        for f in analysis.found:
+            entry = f.entry
+            if c.role not in pack.categories[entry.category].roles:
+                continue
+            matches.append(_lexicon_match(f))
+            rules.setdefault(entry.category, []).append(entry.rule)
+            langs.append(entry.lang)
+            confident = entry.confidence == "high" or f.obfuscated
+            (confirmed if confident else borderline).add(entry.category)
+        for link in analysis.links:
+            matches.append(link)
+            rules.setdefault("spam", []).append(link["rule"])
+            (confirmed if link["confidence"] == "high" else borderline).add("spam")
+        for p in analysis.pii:
+            matches.append(_pii_match(p))
+            confirmed.add("pii")
+        borderline -= confirmed
+        if not matches:
+            return self._allow(c)
+        matches.sort(key=lambda m: (m["start"], m["end"]))
+
+        actions: set[str] = set()
+        reasons: list[str] = []
+        urgent = False
+        escalation_causes: list[str] = []
+        pii_in_private = c.kind == "private_message" and pack.pii_keep_in_private_messages
+        ladders_hit: dict[str, list[str]] = {}
+        for category in sorted(confirmed, key=_CATEGORY_ORDER.__getitem__):
+            policy = pack.categories[category]
+            if category == "pii":
+                reasons.append(self._pii_reason(analysis.pii, policy.clause, pii_in_private))
+                if pii_in_private:
+                    continue
+                third_party = not ({"assistance", "spam"} & confirmed)
+                if third_party and pack.pii_escalate_third_party:
+                    actions.add("escalate")
+                    escalation_causes.append("personal data possibly of a third party")
+                    urgent = urgent or policy.urgent
+            else:
+                reasons.append(_category_reason(category, policy.clause, rules[category]))
+            actions.update(policy.actions)
+            if "escalate" in policy.actions:
+                escalation_causes.append(category)
+                urgent = urgent or policy.urgent
+            if policy.ladder is not None:
+                ladders_hit.setdefault(policy.ladder, []).append(category)
+
+        for name, categories in ladders_hit.items():
+            ladder = pack.ladders[name]
+            number = self._strike(c, strikes, name, ladder.window_days)
+            step = ladder.actions_for(number)
+            actions.update(step)
+            ordinal = _ORDINALS.get(number, f"{number}th")
+            reasons.append(
+                f"{ordinal} {name} violation within {ladder.window_days} days"
+                f" ({', '.join(categories)})" + (f": {', '.join(step)}" if step else "")
+            )
+            if c.role == "employee" and pack.employee_actions:
+                actions.update(pack.employee_actions)
+
+        if borderline:
+            actions.add("escalate")
+            for category in sorted(borderline, key=_CATEGORY_ORDER.__getitem__):
+                escalation_causes.append(f"borderline {category}")
+                reasons.append(
+                    f"{category} (borderline, for human review): "
+                    f"{', '.join(sorted(set(rules[category])))}"
+                )
+        if "block" in actions:
+            actions.discard("warn")  # a block supersedes the warning
+        if "remove" in actions or "block" in actions:
+            actions.discard("allow")
+        if not actions:
+            actions.add("allow")
+
+        escalation = None
+        if "escalate" in actions:
+            escalation = self._route(c.created, urgent)
+            reasons.append(_escalation_reason(escalation, escalation_causes))
+        return {
+            "comment_id": c.id,
+            "channel": c.channel,
+            "author_id": c.author_id,
+            "categories": sorted(confirmed | borderline, key=_CATEGORY_ORDER.__getitem__),
+            "actions": sorted(actions, key=_ACTION_ORDER.__getitem__),
+            "matches": matches,
+            "policy_version": self.policy_version,
+            "reasons": reasons,
+            "decided_at": self._stamps.now(),
+            "escalation": escalation,
+            "reply": self._reply(actions, c.lang, langs),
+        }
+
+    def _allow(self, c: ValidComment) -> Decision:
+        return {
+            "comment_id": c.id,
+            "channel": c.channel,
+            "author_id": c.author_id,
+            "categories": [],
+            "actions": ["allow"],
+            "matches": [],
+            "policy_version": self.policy_version,
+            "reasons": [],
+            "decided_at": self._stamps.now(),
+            "escalation": None,
+            "reply": None,
+        }
+
+    def _strike(self, c: ValidComment, strikes: StrikeStore, ladder: str, window: int) -> int:
+        key = f"{c.channel}:{c.author_id}"
+        number, updated = record_strike(
+            strikes.get_strikes(key),
+            c.id,
+            c.created.timestamp(),
+            ladder,
+            window,
+            self._longest_window,
+        )
+        if updated is not None:
+            strikes.set_strikes(key, updated)
+        return number
+
+    def _route(self, created: datetime, urgent: bool) -> Escalation:
+        if self._hours.is_open(created):
+            return {
+                "queue": "review",
+                "urgent": urgent,
+                "in_hours": True,
+                "review_after": created.isoformat(),
+            }
+        if urgent:
+            return {
+                "queue": "urgent",
+                "urgent": True,
+                "in_hours": False,
+                "review_after": created.isoformat(),
+            }
+        return {
+            "queue": "deferred",
+            "urgent": False,
+            "in_hours": False,
+            "review_after": self._hours.next_open(created).isoformat(),
+        }
+
+    def _reply(self, actions: set[str], lang: str | None, matched: list[str]) -> str | None:
+        if "redirect" in actions:
+            texts = self.pack.replies["redirect"]
+        elif "warn" in actions:
+            texts = self.pack.replies["warn"]
+        else:
+            return None
+        for candidate in (lang, *matched, self.pack.default_language):
+            if candidate is not None and candidate in texts:
+                return texts[candidate]
+        return next(iter(texts.values()), None)
+
+    @staticmethod
+    def _pii_reason(pii: list[PiiFound], clause: str, kept: bool) -> str:
+        items = ", ".join(f"{_PII_NAMES[p.kind]} ({p.masked})" for p in pii)
+        suffix = " — private message, not removed" if kept else ""
+        return f"pii: {clause}: {items}{suffix}"
+
+
+def _lexicon_match(f: Found) -> Match:
+    return {
+        "category": f.entry.category,
+        "start": f.start,
+        "end": f.end,
+        "rule": f.entry.rule,
+        "confidence": "high" if f.obfuscated else f.entry.confidence,
+        "severity": f.entry.severity,
+    }
+
+
+def _pii_match(p: PiiFound) -> Match:
+    return {
+        "category": "pii",
+        "start": p.start,
+        "end": p.end,
+        "rule": f"pii.{p.kind}",
+        "kind": p.kind,
+        "confidence": "high",
+        "severity": "high",
+    }
+
+
+def _link_match(start: int, end: int, rule: str, confidence: str) -> Match:
+    return {
+        "category": "spam",
+        "start": start,
+        "end": end,
+        "rule": rule,
+        "confidence": confidence,
+        "severity": "medium",
+    }
+
+
+def _category_reason(category: str, clause: str, rules: Iterable[str]) -> str:
+    return f"{category}: {clause} (rules: {', '.join(sorted(set(rules)))})"
+
+
+def _escalation_reason(escalation: Escalation, causes: list[str]) -> str:
+    why = ", ".join(causes)
+    if escalation["queue"] == "review":
+        return f"escalated to the review queue ({why})"
+    if escalation["queue"] == "urgent":
+        return f"escalated as urgent outside moderation hours ({why})"
+    return (
+        f"escalation deferred to the next moderation window, {escalation['review_after']} ({why})"
+    )

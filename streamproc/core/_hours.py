@@ -1,0 +1,61 @@
+"""Staffed moderation hours: weekdays and times in the institution's zone, minus holidays."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from streamproc.core._pack import Hours
+
+__all__ = ["ModerationHours"]
+
+
+class ModerationHours:
+    def __init__(self, hours: Hours) -> None:
+        self.hours = hours
+        self.zone = ZoneInfo(hours.timezone)
+        self._calendars: dict[int, Any] = {}
+
+    def is_holiday(self, day: date) -> bool:
+        if self.hours.holidays_country is None:
+            return False
+        calendar = self._calendars.get(day.year)
+        if calendar is None:
+            calendar = holidays.country_holidays(
+                self.hours.holidays_country,
+                subdiv=self.hours.holidays_subdivision,
+                years=day.year,
+            )
+            self._calendars[day.year] = calendar
+        return day in calendar
+
+    def _working_day(self, day: date) -> bool:
+        return day.weekday() in self.hours.days and not self.is_holiday(day)
+
+    def is_open(self, when: datetime) -> bool:
+        """Whether people are moderating at ``when`` (an aware datetime)."""
+        local = when.astimezone(self.zone)
+        return (
+            self._working_day(local.date())
+            and self.hours.start <= local.time().replace(tzinfo=None) < self.hours.end
+        )
+
+    def next_open(self, when: datetime) -> datetime:
+        """The start of the first moderation window at or after ``when``."""
+        local = when.astimezone(self.zone)
+        day = local.date()
+        if self._working_day(day) and local.time().replace(tzinfo=None) < self.hours.start:
+            return self._at(day)
+        if self.is_open(when):
+            return when.astimezone(self.zone)
+        for _ in range(366):
+            day += timedelta(days=1)
+            if self._working_day(day):
+                return self._at(day)
+        raise ValueError("no moderation window within a year: check moderation_hours")
+
+    def _at(self, day: date) -> datetime:
+        return datetime.combine(day, self.hours.start, tzinfo=self.zone)

@@ -1,0 +1,201 @@
+"""One Aho-Corasick automaton for every lexicon and allowlist pattern, plus cheap triggers.
+
+Patterns are stored with their word boundaries spelled out as spaces (``" stronzo "`` for a
+whole word, ``" stronz"`` for a prefix), so the automaton itself only reports whole-word hits and
+no boundary filtering is needed after the scan. Each single-word pattern is also stored with its
+letters split (``" s t r o n z o "``), which catches "s t r o n z o", "m.e.r.d.a" and "c-a-z-z-o".
+
+Besides the lexicon the automaton holds triggers: ``"aaa"``..``"zzz"`` say that the text has a
+stretched letter (so the squeezed forms are worth matching) and ``" http"``, ``" www"`` and the
+link shorteners say that the text has a link worth parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import ahocorasick
+
+from streamproc.core._normalize import OffsetMap, normalize, plain_form, squeeze_runs
+from streamproc.core._pack import LexiconEntry
+
+__all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "Found", "Matcher"]
+
+RUN_TRIGGER: Final = -1
+LINK_TRIGGER: Final = -2
+_SPLIT_MIN_LETTERS: Final = 3
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A lexicon entry found in a comment, with its span in the original text."""
+
+    entry: LexiconEntry
+    start: int
+    end: int
+    obfuscated: bool
+
+
+def _keys(entry: LexiconEntry) -> Iterable[tuple[str, bool]]:
+    """(automaton key, is the split-letter variant) for an entry."""
+    words = entry.words
+    left = " " if entry.kind in ("word", "prefix") else ""
+    right = " " if entry.kind in ("word", "suffix") else ""
+    yield left + words + right, False
+    if left and " " not in words and len(words) >= _SPLIT_MIN_LETTERS:
+        yield left + " ".join(words) + right, True
+
+
+class Matcher:
+    """Compiled lexicon: scan a prepared text, then resolve hits into :class:`Found` matches."""
+
+    def __init__(self, entries: Sequence[LexiconEntry], link_words: Iterable[str] = ()) -> None:
+        banned = [e for e in entries if not e.is_allow]
+        allow = [e for e in entries if e.is_allow]
+        self.entries: tuple[LexiconEntry, ...] = tuple(banned) + tuple(
+            self._protective(banned, allow)
+        )
+        codes: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.entries):
+            for key, split in _keys(entry):
+                codes.setdefault(key, []).append(index * 2 + split)
+        automaton = ahocorasick.Automaton()
+        for key, values in codes.items():
+            automaton.add_word(key, tuple(values))
+        for letter in "abcdefghijklmnopqrstuvwxyz":
+            automaton.add_word(letter * 3, RUN_TRIGGER)
+        for word in ("http", "www", *link_words):
+            key = " " + normalize(word).strip(" ")
+            if key not in codes:
+                automaton.add_word(key, LINK_TRIGGER)
+        automaton.make_automaton()
+        self.automaton = automaton
+        self.key_count = len(automaton)
+
+    @staticmethod
+    def _protective(
+        banned: Sequence[LexiconEntry], allow: Sequence[LexiconEntry]
+    ) -> list[LexiconEntry]:
+        """The allowlist entries inside which some banned pattern matches.
+
+        The others protect nothing; leaving them out keeps ordinary words ("classe") from
+        sending comments down the slow path for no reason.
+        """
+        if not banned or not allow:
+            return []
+        probe = ahocorasick.Automaton()
+        for entry in banned:
+            for key, _ in _keys(entry):
+                probe.add_word(key, 0)
+        probe.make_automaton()
+        useful = []
+        for entry in allow:
+            text = " " + entry.words + " "
+            if entry.kind in ("prefix", "infix"):
+                text += "x "  # a continuation, so that prefix patterns get their chance
+            if next(probe.iter(text), None) is not None:
+                useful.append(entry)
+        return useful
+
+    def inert_allow_entries(self, entries: Sequence[LexiconEntry]) -> list[LexiconEntry]:
+        """Allowlist entries that protect nothing (for ``policy check``)."""
+        kept = {id(e) for e in self.entries}
+        return [e for e in entries if e.is_allow and id(e) not in kept]
+
+    def find(
+        self, text: str, prepared: str, hits: Sequence[tuple[int, object]]
+    ) -> tuple[list[Found], bool]:
+        """Resolve the automaton's ``hits`` on ``prepared`` (from :func:`prepare`).
+
+        Returns the lexicon matches and whether a link trigger fired.
+        """
+        link = any(value == LINK_TRIGGER for _, value in hits)
+        if any(value == RUN_TRIGGER for _, value in hits):
+            variants = []
+            for keep in (1, 2):
+                squeezed = squeeze_runs(prepared, keep)
+                variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
+        else:
+            variants = [(1, prepared, list(hits))]
+        found: dict[tuple[str, int, int], Found] = {}
+        for keep, normalized, variant_hits in variants:
+            if not any(isinstance(v, tuple) for _, v in variant_hits):
+                continue
+            for item in self._resolve(text, keep, normalized, variant_hits):
+                found.setdefault((item.entry.rule, item.start, item.end), item)
+        return _outermost(list(found.values())), link
+
+    def _resolve(
+        self, text: str, keep: int, normalized: str, hits: Sequence[tuple[int, object]]
+    ) -> Iterable[Found]:
+        offsets = OffsetMap(text, keep)
+        assert offsets.normalized == normalized, "normalizer and offset map disagree"
+        candidates: list[tuple[LexiconEntry, int, int, bool]] = []
+        allowed: list[tuple[int, int]] = []
+        for end, value in hits:
+            if not isinstance(value, tuple):
+                continue
+            for code in value:
+                entry = self.entries[code >> 1]
+                split = bool(code & 1)
+                start, stop = _word_span(entry, split, normalized, end)
+                if entry.is_allow:
+                    allowed.append((start, stop))
+                else:
+                    candidates.append((entry, start, stop, split))
+        for entry, start, stop, split in candidates:
+            begin, finish = offsets.origin(start), offsets.origin(stop)
+            original = text[begin:finish]
+            if not _every_token_has_a_letter(original):
+                continue  # leetspeak folding of a number ("1000"), not a word
+            obfuscated = split or plain_form(original) != normalized[start:stop]
+            if not obfuscated and any(a <= start and stop <= b for a, b in allowed):
+                continue
+            yield Found(entry, begin, finish, obfuscated)
+
+
+def _word_span(entry: LexiconEntry, split: bool, normalized: str, end: int) -> tuple[int, int]:
+    """The normalized span of the whole words a hit ending at ``end`` (inclusive) covers."""
+    words = " ".join(entry.words) if split else entry.words
+    kind = entry.kind
+    if kind in ("word", "suffix"):
+        stop = end  # the trailing space of the key
+    elif split:
+        # "s t r o n z" + "o": the word goes on while single letters follow.
+        stop = end + 1
+        while (
+            stop + 2 < len(normalized)
+            and normalized[stop + 1] != " "
+            and (normalized[stop + 2] == " ")
+        ):
+            stop += 2
+    else:
+        stop = normalized.find(" ", end + 1)
+    first = stop - len(words) if kind in ("word", "suffix") else end - len(words) + 1
+    start = first if kind in ("word", "prefix") else normalized.rfind(" ", 0, first) + 1
+    return start, stop
+
+
+def _every_token_has_a_letter(original: str) -> bool:
+    return all(any(c.isalpha() for c in token) for token in _TOKEN.findall(original))
+
+
+def _outermost(found: list[Found]) -> list[Found]:
+    """Drop matches lying inside a longer match of the same category."""
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[Found] = []
+    for item in found:
+        if any(
+            k.entry.category == item.entry.category
+            and k.start <= item.start
+            and item.end <= k.end
+            and (k.start, k.end) != (item.start, item.end)
+            for k in kept
+        ):
+            continue
+        kept.append(item)
+    return kept

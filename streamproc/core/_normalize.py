@@ -1,0 +1,330 @@
+"""Text normalization that defeats the usual evasions, with offsets back to the original text.
+
+The normalized form is what the matcher sees: lowercase ASCII letters and digits, one space
+between words, one space before the first word and after the last (so that whole-word patterns
+can be written as ``" word "``), and U+007F standing for any letter of another script.
+
+Per character it folds case, compatibility forms (fullwidth, mathematical letters), accents,
+Cyrillic/Greek look-alikes and leetspeak digits and symbols; it drops invisible characters and
+turns everything that is not a letter or digit into a space. Then runs of spaces become one, and
+runs of three or more identical letters become one ("stronzooooo" -> "stronzo").
+
+The hot path (:func:`normalize`) uses only C-speed operations: a charmap encode for the common
+characters (with an error handler for the rest), ``bytes.translate``, ``str.replace``. Offsets
+are needed only when something matched, so :class:`OffsetMap` recomputes them on demand and
+stays exact by construction (a property test checks it against a per-character reference).
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+import unicodedata
+from bisect import bisect_right
+
+__all__ = [
+    "OTHER_LETTER",
+    "OffsetMap",
+    "fold",
+    "fold_char",
+    "normalize",
+    "plain_form",
+    "prepare",
+    "squeeze_runs",
+]
+
+OTHER_LETTER = "\x7f"
+"""Stands for a letter of a script the lexicons do not cover (CJK, Arabic...): a word character
+that no pattern contains."""
+
+# Leetspeak: digits and symbols used for letters. Only characters that rarely end a word in
+# ordinary text ('!' and '|' do, so they stay punctuation). A token that has no real letter
+# ("2024", "1000") cannot produce a match: the engine checks that on the original text.
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "€": "e",
+}
+
+# Look-alikes NFKD leaves alone: Cyrillic and Greek letters drawn like Latin ones.
+_HOMOGLYPHS = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j",
+    "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ь": "b", "п": "n", "г": "r",
+    "и": "u", "л": "n", "д": "d",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v",
+    "ο": "o", "ρ": "p", "σ": "o", "ς": "s", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "μ": "u",
+    "ϲ": "c", "ϳ": "j",
+    # Latin letters NFKD does not decompose
+    "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ß": "ss",
+    "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ĸ": "k", "ŋ": "n",
+}  # fmt: skip
+
+# Invisible characters that evaders insert inside words; removed, not turned into spaces.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul fillers
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero-width space/joiners, direction marks
+    (0x202A, 0x202E),  # bidi embeddings
+    (0x2060, 0x206F),  # word joiner, invisible operators
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero-width no-break space
+    (0xFFA0, 0xFFA0),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),  # tags and variation selectors supplement
+)
+
+
+def _is_invisible(c: str) -> bool:
+    cp = ord(c)
+    if any(lo <= cp <= hi for lo, hi in _INVISIBLE_RANGES):
+        return True
+    category = unicodedata.category(c)
+    # Format characters (Cf) and combining marks carry no letter of their own.
+    return category in ("Cf", "Mn", "Me")
+
+
+def _fold_one(ch: str) -> str:
+    """Fold a character that is already decomposed, lowercased and free of marks."""
+    if "a" <= ch <= "z":
+        return ch
+    if ch in _LEET:
+        return _LEET[ch]
+    if "0" <= ch <= "9":
+        return ch
+    if ch == OTHER_LETTER:
+        return ch
+    if ch.isalpha():
+        return OTHER_LETTER
+    return " "
+
+
+@functools.lru_cache(maxsize=65536)
+def fold_char(c: str) -> str:
+    """Fold one character of the original text into zero or more normalized characters.
+
+    The reference definition: the fast path and the offset map are both built from it.
+    """
+    if _is_invisible(c):
+        return ""
+    if c in _HOMOGLYPHS:
+        return "".join(_fold_one(x) for x in _HOMOGLYPHS[c])
+    lowered = c.lower()
+    if lowered in _HOMOGLYPHS:
+        return "".join(_fold_one(x) for x in _HOMOGLYPHS[lowered])
+    decomposed = unicodedata.normalize("NFKD", c)
+    out: list[str] = []
+    for d in decomposed:
+        if unicodedata.combining(d) or unicodedata.category(d) in ("Mn", "Me"):
+            continue
+        for x in d.lower():
+            x = _HOMOGLYPHS.get(x, x)
+            out.extend(_fold_one(y) for y in x)
+    folded = "".join(out)
+    if folded.strip(" ") == "":
+        # Punctuation, symbols and emoji are word separators, however many NFKD makes of them.
+        return " " if folded or not decomposed else ""
+    return folded
+
+
+# --- The fast path -------------------------------------------------------------------------
+
+
+# Characters other than ASCII that are common in Italian and English comments and fold to
+# exactly one character: they go through the C charmap encoder. Everything else reaches the
+# error handler, which folds it with fold_char.
+def _common_non_ascii() -> list[str]:
+    punctuation = list("‘’‚‛“”„‟–—―‐‑‒…•′″‹›€™")
+    letters = [chr(cp) for cp in range(0xA0, 0x250)]
+    chosen = [c for c in punctuation + letters if len(fold_char(c)) == 1]
+    return chosen[:128]
+
+
+_HIGH_CHARS = _common_non_ascii()
+assert len(_HIGH_CHARS) == 128
+_CHARMAP_DECODING = "".join(chr(i) for i in range(128)) + "".join(_HIGH_CHARS)
+_ENCODING_MAP = codecs.charmap_build(_CHARMAP_DECODING)
+_ONE_TO_ONE = frozenset(_CHARMAP_DECODING)
+
+_BYTE_FOLD = bytes(
+    ord(fold_char(_CHARMAP_DECODING[b])) if len(fold_char(_CHARMAP_DECODING[b])) == 1 else 32
+    for b in range(256)
+)
+_ONE_TO_ONE_FOLD = {c: chr(_BYTE_FOLD[b]) for b, c in enumerate(_CHARMAP_DECODING)}
+# The error handler's output is already folded; folding it again must change nothing.
+assert all(_BYTE_FOLD[b] == b for b in b"abcdefghijklmnopqrstuvwxyz 26\x7f")
+
+_ERROR_HANDLER = "streamproc.fold"
+
+
+def _fold_error_handler(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    run = exc.object[exc.start : exc.end]
+    return "".join(map(fold_char, run)), exc.end
+
+
+codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
+
+_RUN_OF_THREE = re.compile(r"([a-z])\1\1+")
+_SPACE_RUN = re.compile(r"  +")
+
+
+def fold(text: str) -> str:
+    """Per-character fold of ``text`` (no padding, no collapsing): C-speed."""
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
+        raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
+    return raw.translate(_BYTE_FOLD).decode("ascii")
+
+
+def collapse_spaces(padded: str) -> str:
+    while "  " in padded:
+        padded = padded.replace("  ", " ")
+    return padded
+
+
+def prepare(text: str) -> str:
+    """Fold, pad with one space each side, collapse spaces: everything but the letter runs.
+
+    The matcher's fast path starts here: it learns from the automaton itself (patterns such
+    as ``"ooo"``) whether the text has a run of three identical letters worth squeezing.
+    """
+    return collapse_spaces(" " + fold(text) + " ")
+
+
+def squeeze_runs(prepared: str, keep: int = 1) -> str:
+    """Runs of three or more identical letters become ``keep`` letters (1 or 2).
+
+    Both are tried when a run is present: one catches "stronzooo" (stronzo), two catches
+    "cazzzzo" (cazzo) without turning every double letter of the lexicon into a single one.
+    """
+    return _RUN_OF_THREE.sub(r"\1" * keep, prepared)
+
+
+def normalize(text: str, keep: int = 1) -> str:
+    """The normalized form of ``text`` (see the module docstring). Never raises."""
+    return squeeze_runs(prepare(text), keep)
+
+
+def plain_form(text: str) -> str:
+    """``text`` lowercased, accents stripped and non-letters made single spaces, with no
+    leetspeak, homoglyph, run or split-letter folding: what a match looks like when its
+    writer did not try to hide it."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    letters = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    return " ".join(letters.split())
+
+
+# --- Offsets -------------------------------------------------------------------------------
+
+
+class _Deletions:
+    """Where a stage deleted characters: output position -> input position, by bisection."""
+
+    __slots__ = ("_out", "_shift")
+
+    def __init__(self) -> None:
+        self._out: list[int] = [0]
+        self._shift: list[int] = [0]
+
+    def deleted(self, out_pos: int, count: int) -> None:
+        """``count`` input characters were deleted just before output position ``out_pos``."""
+        self._out.append(out_pos)
+        self._shift.append(self._shift[-1] + count)
+
+    def to_input(self, pos: int) -> int:
+        return pos + self._shift[bisect_right(self._out, pos) - 1]
+
+
+def _collapse_with_map(
+    text: str, pattern: re.Pattern[str], keep: int = 1
+) -> tuple[str, _Deletions]:
+    """Replace each match of ``pattern`` by its first ``keep`` characters, recording the
+    deletions."""
+    deletions = _Deletions()
+    parts: list[str] = []
+    last = 0
+    removed_before = 0
+    for m in pattern.finditer(text):
+        start, end = m.span()
+        parts.append(text[last : start + keep])
+        count = end - start - keep
+        deletions.deleted(start + keep - removed_before, count)
+        removed_before += count
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), deletions
+
+
+class OffsetMap:
+    """The normalized form of a text, with each normalized position mapped back to the original.
+
+    Built only for comments in which something matched, so it may be slower than
+    :func:`normalize`, but it avoids per-character Python work for the common case of text
+    whose characters all fold one to one.
+    """
+
+    __slots__ = ("_fold_origin", "_runs", "_spaces", "normalized", "text")
+
+    def __init__(self, text: str, keep: int = 1) -> None:
+        self.text = text
+        # Stage 1: per-character fold. One to one unless exotic characters are present.
+        self._fold_origin: list[int] | None = None
+        if text.isascii() or _ONE_TO_ONE.issuperset(text):
+            folded = fold(text)
+        else:
+            pieces: list[str] = []
+            origin: list[int] = []
+            for i, c in enumerate(text):
+                f = _ONE_TO_ONE_FOLD[c] if c in _ONE_TO_ONE_FOLD else fold_char(c)
+                pieces.append(f)
+                origin.extend([i] * len(f))
+            origin.append(len(text))
+            folded = "".join(pieces)
+            self._fold_origin = origin
+        # Stage 2: padding and space collapse; stage 3: letter runs.
+        spaced, self._spaces = _collapse_with_map(" " + folded + " ", _SPACE_RUN)
+        self.normalized, self._runs = _collapse_with_map(spaced, _RUN_OF_THREE, keep)
+
+    def origin(self, pos: int) -> int:
+        """Index in the original text of the character that produced normalized ``pos``.
+
+        Positions past the last character of the original (the trailing padding) give
+        ``len(text)``; the leading padding gives 0.
+        """
+        padded = self._spaces.to_input(self._runs.to_input(pos))
+        folded_pos = min(max(padded - 1, 0), self._folded_len())
+        if self._fold_origin is None:
+            return min(folded_pos, len(self.text))
+        return self._fold_origin[folded_pos]
+
+    def _folded_len(self) -> int:
+        if self._fold_origin is None:
+            return len(self.text)
+        return len(self._fold_origin) - 1
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` of the normalized word span ``[start, end)``.
+
+        ``end`` is the position of the separator after the word, so a run collapsed or an
+        invisible character dropped at the end of the word stays inside the span.
+        """
+        return self.origin(start), self.origin(end)

@@ -1,0 +1,146 @@
+"""Personal data: candidates by pattern, kept only if they validate.
+
+A candidate that fails validation is not personal data: "my claim 123456789" is a case number,
+not a phone number, and "RSSMRA85T10A562X" with a wrong check letter is not a codice fiscale.
+Validation is the libraries' job (phonenumbers, python-stdnum, email-validator), not ours.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.it import codicefiscale, iva
+
+__all__ = ["PiiFound", "find_pii", "mask"]
+
+# The cheap test the engine runs on every comment before looking for personal data at all.
+MIN_DIGITS: Final = 5
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ -]?[A-Za-z0-9])")
+_FISCAL_CODE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[ABCDEHLMPRSTabcdehlmprst]"
+    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![A-Za-z0-9])"
+)
+# Digits with the separators people type in phone, card and VAT numbers.
+_NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/()]{0,2}\d){5,22}(?![\w])")
+_DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
+_VAT_CONTEXT = re.compile(r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)\W{0,5}$")
+_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5))")
+
+
+@dataclass(frozen=True, slots=True)
+class PiiFound:
+    kind: str
+    start: int
+    end: int
+    masked: str
+
+
+def mask(kind: str, value: str) -> str:
+    """A form of ``value`` safe to show in a decision's reasons."""
+    compact = re.sub(r"[\s.\-/()]", "", value)
+    if kind == "email":
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@***.{domain.rsplit('.', 1)[-1]}"
+    return "***" + compact[-2:]
+
+
+def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        try:
+            validate_email(m.group(), check_deliverability=False)
+        except EmailNotValidError:
+            continue
+        out.append(PiiFound("email", m.start(), m.end(), mask("email", m.group())))
+        taken.append(m.span())
+
+
+def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
+    for m in _IBAN_START.finditer(text):
+        # Gather up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs,
+        # then take the longest prefix that validates (the text may go on after the IBAN).
+        chars: list[str] = []
+        ends: list[int] = []
+        i = m.start()
+        while i < len(text) and len(chars) < 34:
+            c = text[i]
+            if c.isascii() and c.isalnum():
+                chars.append(c.upper())
+                ends.append(i + 1)
+            elif c in " -" and i + 1 < len(text) and text[i + 1].isalnum() and chars:
+                pass
+            else:
+                break
+            i += 1
+        for length in range(len(chars), 14, -1):
+            candidate = "".join(chars[:length])
+            if stdnum_iban.is_valid(candidate):
+                end = ends[length - 1]
+                out.append(PiiFound("iban", m.start(), end, mask("iban", candidate)))
+                taken.append((m.start(), end))
+                break
+
+
+def _fiscal_codes(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
+    for m in _FISCAL_CODE.finditer(text):
+        if _overlaps(m.span(), taken):
+            continue
+        if codicefiscale.is_valid(m.group().upper()):
+            out.append(PiiFound("fiscal_code", m.start(), m.end(), mask("fiscal_code", m.group())))
+            taken.append(m.span())
+
+
+def _numbers(text: str, region: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
+    for m in _NUMBER.finditer(text):
+        if _overlaps(m.span(), taken):
+            continue
+        raw = m.group()
+        if _DATE_LIKE.match(raw):
+            continue
+        digits = re.sub(r"\D", "", raw)
+        kind = _classify_number(text, m.start(), raw, digits, region)
+        if kind is not None:
+            out.append(PiiFound(kind, m.start(), m.end(), mask(kind, raw)))
+            taken.append(m.span())
+
+
+def _classify_number(text: str, start: int, raw: str, digits: str, region: str) -> str | None:
+    vat_context = _VAT_CONTEXT.search(text[max(0, start - 20) : start]) is not None
+    if len(digits) == 11 and vat_context and iva.is_valid(digits):
+        return "vat_number"
+    if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
+        return "payment_card"
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return "phone"
+    if len(digits) == 11 and iva.is_valid(digits) and not raw.startswith(("+", "00")):
+        return "vat_number"
+    return None
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in taken)
+
+
+def find_pii(text: str, phone_region: str = "IT") -> list[PiiFound]:
+    """Validated personal data in ``text``, in order of position."""
+    found: list[PiiFound] = []
+    taken: list[tuple[int, int]] = []
+    _emails(text, taken, found)
+    _ibans(text, taken, found)
+    _fiscal_codes(text, taken, found)
+    _numbers(text, phone_region, taken, found)
+    found.sort(key=lambda f: f.start)
+    return found
