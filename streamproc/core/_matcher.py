@@ -148,6 +148,8 @@ class Matcher:
                 else:
                     candidates.append((entry, start, stop, split))
         for entry, start, stop, split in candidates:
+            if split and entry.kind == "prefix":
+                stop = _extend_split(text, normalized, offsets, start, stop)
             begin, finish = offsets.origin(start), offsets.origin(stop)
             original = text[begin:finish]
             if not _every_token_has_a_letter(original):
@@ -165,19 +167,26 @@ def _word_span(entry: LexiconEntry, split: bool, normalized: str, end: int) -> t
     if kind in ("word", "suffix"):
         stop = end  # the trailing space of the key
     elif split:
-        # "s t r o n z" + "o": the word goes on while single letters follow.
-        stop = end + 1
-        while (
-            stop + 2 < len(normalized)
-            and normalized[stop + 1] != " "
-            and (normalized[stop + 2] == " ")
-        ):
-            stop += 2
+        stop = end + 1  # continued by _extend_split, which needs the original text
     else:
         stop = normalized.find(" ", end + 1)
     first = stop - len(words) if kind in ("word", "suffix") else end - len(words) + 1
     start = first if kind in ("word", "prefix") else normalized.rfind(" ", 0, first) + 1
     return start, stop
+
+
+def _extend_split(text: str, normalized: str, offsets: OffsetMap, start: int, stop: int) -> int:
+    """Extend a split-letter prefix match ("s-t-r-o-n-z" + "-a") over the single letters that
+    follow with the same separator as inside the match, so "s-t-r-o-n-z-a e basta" ends at a."""
+    separator = text[offsets.origin(start) + 1 : offsets.origin(start + 2)]
+    while (
+        stop + 2 < len(normalized)
+        and normalized[stop + 1] != " "
+        and normalized[stop + 2] == " "
+        and text[offsets.origin(stop - 1) + 1 : offsets.origin(stop + 1)] == separator
+    ):
+        stop += 2
+    return stop
 
 
 def _every_token_has_a_letter(original: str) -> bool:

@@ -311,15 +311,11 @@ class OffsetMap:
         ``len(text)``; the leading padding gives 0.
         """
         padded = self._spaces.to_input(self._runs.to_input(pos))
-        folded_pos = min(max(padded - 1, 0), self._folded_len())
+        if padded == 0:
+            return 0  # the leading padding
         if self._fold_origin is None:
-            return min(folded_pos, len(self.text))
-        return self._fold_origin[folded_pos]
-
-    def _folded_len(self) -> int:
-        if self._fold_origin is None:
-            return len(self.text)
-        return len(self._fold_origin) - 1
+            return min(padded - 1, len(self.text))
+        return self._fold_origin[padded - 1]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` of the normalized word span ``[start, end)``.

@@ -233,7 +233,7 @@ def _parse_pattern(pattern: str) -> tuple[MatchKind, str] | str:
     if not core.strip():
         return "empty pattern"
     words = normalize(core).strip(" ")
-    if not any("a" <= c <= "z" for c in words):
+    if not any(c.isalpha() for c in core):
         return f"pattern {pattern!r} has no letter after normalization (numbers are too ambiguous)"
     if "\x7f" in words:
         return f"pattern {pattern!r} has letters of a script the normalizer does not fold"

@@ -115,8 +115,9 @@ def _numbers(text: str, region: str, taken: list[tuple[int, int]], out: list[Pii
 
 def _classify_number(text: str, start: int, raw: str, digits: str, region: str) -> str | None:
     vat_context = _VAT_CONTEXT.search(text[max(0, start - 20) : start]) is not None
-    if len(digits) == 11 and vat_context and iva.is_valid(digits):
-        return "vat_number"
+    if len(digits) == 11 and vat_context:
+        # Written as a VAT number: it is one if its check digit says so, and nothing else.
+        return "vat_number" if iva.is_valid(digits) else None
     if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
         return "payment_card"
     try:

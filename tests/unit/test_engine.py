@@ -1,0 +1,261 @@
+"""Decisions under the default policy: ladders, immediate sanctions, PII, assistance,
+employees, borderline matches and moderation hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from streamproc.core import (
+    ACTIONS,
+    CATEGORIES,
+    CommentError,
+    Engine,
+    MemoryStrikeStore,
+)
+
+from .conftest import CommentFactory
+
+
+def decide(engine: Engine, comment: dict[str, Any], store: MemoryStrikeStore | None = None):
+    return engine.moderate(comment, store if store is not None else MemoryStrikeStore())
+
+
+def test_a_clean_comment_is_allowed(mini_engine: Engine, comment: CommentFactory) -> None:
+    d = decide(mini_engine, comment("Quando escono i dati sugli infortuni del 2025?"))
+    assert d["actions"] == ["allow"] and d["categories"] == [] and d["matches"] == []
+    assert d["policy_version"] == mini_engine.pack.policy_version
+    assert d["decided_at"].endswith("+00:00")
+
+
+def test_decision_fields_are_the_contract(mini_engine: Engine, comment: CommentFactory) -> None:
+    d = decide(mini_engine, comment("sei uno stronzo", id="x1", author="u9", channel="youtube"))
+    assert set(d) >= {
+        "comment_id", "channel", "author_id", "categories", "actions", "matches",
+        "policy_version", "reasons", "decided_at",
+    }  # fmt: skip
+    assert (d["comment_id"], d["channel"], d["author_id"]) == ("x1", "youtube", "u9")
+    assert set(d["categories"]) <= set(CATEGORIES) and set(d["actions"]) <= set(ACTIONS)
+    (m,) = d["matches"]
+    assert (m["category"], m["start"], m["end"], m["rule"]) == (
+        "insult",
+        8,
+        15,
+        "insult.it.stronz*",
+    )
+    assert orjson.loads(orjson.dumps(d)) == d
+
+
+def test_first_violation_warns_second_blocks_and_strikes_expire(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    store = MemoryStrikeStore()
+    first = decide(mini_engine, comment("stronzo", at="2026-01-07T10:00:00+01:00"), store)
+    assert first["actions"] == ["remove", "warn"]
+    assert first["reply"] and "rimosso" in first["reply"]
+    second = decide(mini_engine, comment("merda", at="2026-03-01T10:00:00+01:00"), store)
+    assert second["actions"] == ["remove", "block"]
+    # 91 days after the last strike, the ladder starts again.
+    later = decide(mini_engine, comment("coglione", at="2026-06-01T10:00:00+02:00"), store)
+    assert later["actions"] == ["remove", "warn"]
+
+
+def test_strikes_are_per_author_and_channel(mini_engine: Engine, comment: CommentFactory) -> None:
+    store = MemoryStrikeStore()
+    decide(mini_engine, comment("stronzo", author="a"), store)
+    assert decide(mini_engine, comment("stronzo", author="b"), store)["actions"] == [
+        "remove",
+        "warn",
+    ]
+    other_channel = comment("stronzo", author="a", channel="instagram")
+    assert decide(mini_engine, other_channel, store)["actions"] == ["remove", "warn"]
+
+
+def test_replaying_a_comment_adds_no_second_strike(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    store = MemoryStrikeStore()
+    c = comment("sei uno stronzo", id="same")
+    assert decide(mini_engine, c, store)["actions"] == ["remove", "warn"]
+    assert decide(mini_engine, c, store)["actions"] == ["remove", "warn"]
+    assert len(store.data["facebook:author-1"]) == 1
+    assert decide(mini_engine, comment("stronzo"), store)["actions"] == ["remove", "block"]
+    # Replaying the first one still gives what it got the first time.
+    assert decide(mini_engine, c, store)["actions"] == ["remove", "warn"]
+
+
+@pytest.mark.parametrize(
+    ("text", "actions"),
+    [
+        ("ti ammazzo", ["remove", "block", "report_platform", "report_authorities", "escalate"]),
+        (
+            "I will kill you",
+            ["remove", "block", "report_platform", "report_authorities", "escalate"],
+        ),
+        ("figlio di troia", ["remove", "block", "report_platform"]),
+        ("vendo certificati medici falsi", ["remove", "block", "report_platform"]),
+    ],
+)
+def test_threats_hate_and_illegal_activity_block_at_once(
+    mini_engine: Engine, comment: CommentFactory, text: str, actions: list[str]
+) -> None:
+    assert decide(mini_engine, comment(text))["actions"] == actions
+
+
+def test_spam_is_removed_and_repeated_spam_blocked(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    store = MemoryStrikeStore()
+    assert decide(mini_engine, comment("guadagna subito!"), store)["actions"] == ["remove"]
+    assert decide(mini_engine, comment("scrivimi su whatsapp"), store)["actions"] == [
+        "remove",
+        "block",
+    ]
+
+
+def test_shortened_links_are_spam_and_unknown_domains_are_escalated(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("offerta: bit.ly/3xYz"))
+    assert d["categories"] == ["spam"] and d["actions"] == ["remove"]
+    d = decide(mini_engine, comment("leggete https://www.example.org/articolo"))
+    assert d["categories"] == ["spam"] and d["actions"] == ["escalate"]
+    assert decide(mini_engine, comment("vedi https://www.inail.it/faq"))["actions"] == ["allow"]
+
+
+def test_personal_data_is_removed_without_a_strike(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    store = MemoryStrikeStore()
+    d = decide(mini_engine, comment("mario rossi RSSMRA85T10A562S lavora qui"), store)
+    assert d["categories"] == ["pii"]
+    assert d["actions"] == ["remove", "escalate"]  # possibly a third party's data
+    assert d["escalation"] is not None and d["escalation"]["urgent"] is True
+    assert "RSSMRA" not in " ".join(d["reasons"])
+    assert store.data == {}
+
+
+def test_assistance_request_with_personal_data_is_redirected(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("la mia pratica è ferma, chiamatemi al 333 123 4567"))
+    assert d["categories"] == ["pii", "assistance"]
+    assert d["actions"] == ["remove", "redirect"]
+    assert d["reply"] and "Inail Risponde" in d["reply"]
+    assert "123 4567" not in orjson.dumps(d).decode()
+
+
+def test_assistance_alone_is_redirected_in_the_comment_language(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("what about my claim?"))
+    assert d["actions"] == ["redirect"] and d["reply"] and d["reply"].startswith("Dear user")
+    d = decide(mini_engine, comment("il mio infortunio", lang="it"))
+    assert d["actions"] == ["redirect"] and d["reply"] and d["reply"].startswith("Gentile")
+
+
+def test_personal_data_in_a_private_message_is_not_removed(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("la mia pratica, CF RSSMRA85T10A562S", kind="private_message"))
+    assert d["categories"] == ["pii", "assistance"] and d["actions"] == ["redirect"]
+
+
+def test_employee_confidential_disclosure_goes_to_compliance(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("vi giro il documento interno", role="employee"))
+    assert d["categories"] == ["confidential"]
+    assert d["actions"] == ["remove", "notify_compliance"]
+    # The same words from the public are not a disclosure.
+    assert decide(mini_engine, comment("vi giro il documento interno"))["actions"] == ["allow"]
+
+
+def test_employee_violations_are_also_flagged_to_compliance(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("che stronzata", role="employee"))
+    assert d["actions"] == ["remove", "warn", "notify_compliance"]
+
+
+def test_borderline_matches_are_escalated_not_removed(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("sei una troia"))
+    assert d["categories"] == ["hate"] and d["actions"] == ["escalate"]
+    assert d["matches"][0]["confidence"] == "low"
+    off = decide(mini_engine, comment("cerco fidanzata seria"))
+    assert off["categories"] == ["off_topic"] and off["actions"] == ["escalate"]
+
+
+@pytest.mark.parametrize(
+    ("at", "queue", "review_after"),
+    [
+        ("2026-11-18T10:30:00+01:00", "review", "2026-11-18T10:30:00+01:00"),  # Wed, open
+        ("2026-11-18T19:00:00+01:00", "deferred", "2026-11-19T09:00:00+01:00"),  # closing time
+        ("2026-11-18T07:59:00Z", "deferred", "2026-11-18T09:00:00+01:00"),  # 08:59 in Rome
+        ("2026-11-21T11:00:00+01:00", "deferred", "2026-11-23T09:00:00+01:00"),  # Saturday
+        ("2026-12-24T20:00:00+01:00", "deferred", "2026-12-28T09:00:00+01:00"),  # Christmas
+        ("2026-08-14T18:59:59+02:00", "review", "2026-08-14T18:59:59+02:00"),  # Fri, open
+        ("2026-08-14T19:30:00+02:00", "deferred", "2026-08-17T09:00:00+02:00"),  # Ferragosto
+        ("2026-06-01T23:00:00+02:00", "deferred", "2026-06-03T09:00:00+02:00"),  # 2 June
+    ],
+)
+def test_escalations_follow_moderation_hours(
+    mini_engine: Engine, comment: CommentFactory, at: str, queue: str, review_after: str
+) -> None:
+    d = decide(mini_engine, comment("cerco fidanzata", at=at))
+    assert d["escalation"] is not None
+    assert (d["escalation"]["queue"], d["escalation"]["review_after"]) == (queue, review_after)
+
+
+def test_urgent_cases_are_not_deferred(mini_engine: Engine, comment: CommentFactory) -> None:
+    d = decide(mini_engine, comment("so dove abiti", at="2026-11-21T23:00:00+01:00"))
+    assert d["escalation"] == {
+        "queue": "urgent",
+        "urgent": True,
+        "in_hours": False,
+        "review_after": "2026-11-21T23:00:00+01:00",
+    }
+    assert any("urgent" in r for r in d["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ([], "must be a JSON object"),
+        ({}, "missing field 'id'"),
+        ({"id": 1}, "'id' must be a string"),
+        ({"id": "a", "channel": "x", "text": "t", "created_at": "2026-01-01T00:00:00Z"}, "author"),
+        (
+            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": 5, "created_at": "x"},
+            "'text' must be a string",
+        ),
+        (
+            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "t", "created_at": "ieri"},
+            "ISO 8601",
+        ),
+        (
+            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "t",
+             "created_at": "2026-01-01T10:00:00"},
+            "UTC offset",
+        ),
+        (
+            {"id": "a", "channel": "x", "author": {"id": "u", "role": "boss"}, "text": "t",
+             "created_at": "2026-01-01T10:00:00Z"},
+            "author.role",
+        ),
+        (
+            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "x" * 5001,
+             "created_at": "2026-01-01T10:00:00Z"},
+            "over the limit",
+        ),
+    ],
+)  # fmt: skip
+def test_malformed_comments_are_rejected_with_a_reason(
+    mini_engine: Engine, payload: object, reason: str
+) -> None:
+    with pytest.raises(CommentError, match=reason):
+        mini_engine.moderate(payload, MemoryStrikeStore())

@@ -1,0 +1,129 @@
+"""Personal data: validated candidates only. Valid vectors come from Faker's it_IT locale (by
+the thousand); a candidate that fails its checksum or numbering plan must not be reported."""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import pytest
+from faker import Faker
+
+from streamproc.core import find_pii
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(p.kind, text[p.start : p.end]) for p in find_pii(text)]
+
+
+@pytest.fixture(scope="module")
+def fake() -> Faker:
+    faker = Faker("it_IT")
+    faker.seed_instance(20261121)
+    return faker
+
+
+def test_fiscal_codes_by_the_thousand(fake: Faker) -> None:
+    for _ in range(1000):
+        code = fake.ssn()
+        assert kinds(f"il mio codice fiscale è {code}, grazie") == [("fiscal_code", code)]
+
+
+def test_fiscal_code_with_a_wrong_check_letter_is_not_personal_data(fake: Faker) -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        code = fake.ssn()
+        wrong = code[:-1] + rng.choice([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c != code[-1]])
+        assert kinds(f"codice {wrong}") == []
+
+
+def test_omocodic_fiscal_codes_validate() -> None:
+    # Omocodia replaces digits with letters (0=L 1=M 2=N 3=P 4=Q 5=R 6=S 7=T 8=U 9=V) and
+    # recomputes the check letter.
+    assert kinds("CF RSSMRA85T10A56NH ok") == [("fiscal_code", "RSSMRA85T10A56NH")]
+    assert kinds("CF rssmra85t10a562s ok") == [("fiscal_code", "rssmra85t10a562s")]
+
+
+def test_ibans_by_the_thousand(fake: Faker) -> None:
+    for _ in range(1000):
+        iban = fake.iban()
+        printed = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+        assert kinds(f"IBAN: {iban} grazie") == [("iban", iban)]
+        assert kinds(f"bonifico su {printed} entro lunedì") == [("iban", printed)]
+
+
+def test_iban_with_a_wrong_checksum_is_not_personal_data(fake: Faker) -> None:
+    for _ in range(300):
+        iban = fake.iban()
+        digit = int(iban[2])
+        wrong = iban[:2] + str((digit + 1) % 10) + iban[3:]
+        assert [k for k, _ in kinds(f"IBAN {wrong}")] == []
+
+
+def test_phone_numbers(fake: Faker) -> None:
+    valid = invalid = 0
+    for _ in range(1000):
+        number = fake.phone_number()
+        found = [k for k, _ in kinds(f"chiamatemi al {number} dopo le 18")]
+        # Faker sometimes invents an area code that Italy's numbering plan does not have
+        # ("+39 39050255521"); those are exactly the candidates validation must reject.
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "IT")):
+            valid += 1
+            assert found == ["phone"], number
+        else:
+            invalid += 1
+            assert found == [], number
+    assert valid > 950 and invalid > 0
+    for written in ["+39 333 123 4567", "333-1234567", "(06) 6001 1234", "0039 347 1234567"]:
+        assert [k for k, _ in kinds(f"tel {written}")] == ["phone"], written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la pratica n. 123456 è ferma",  # a case number: not a valid number anywhere
+        "il 21/11/2026 alle 10",
+        "dal 2019 al 2024",
+        "ho pagato 1.250.000 lire",
+        "protocollo 2026/000123",
+    ],
+)
+def test_numbers_that_are_not_phones(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_vat_numbers(fake: Faker) -> None:
+    for _ in range(500):
+        vat = fake.company_vat()[2:]  # Faker writes IT + 11 digits
+        assert kinds(f"la mia P.IVA {vat}") == [("vat_number", vat)]
+
+
+def test_vat_number_with_a_wrong_check_digit_is_not_personal_data() -> None:
+    assert kinds("P.IVA 01114601006") == [("vat_number", "01114601006")]
+    assert kinds("P.IVA 01114601007") == []
+
+
+def test_payment_cards(fake: Faker) -> None:
+    for _ in range(500):
+        card = fake.credit_card_number(card_type=random.Random(_).choice(["visa", "mastercard"]))
+        grouped = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
+        assert [k for k, _ in kinds(f"carta {grouped} scad 12/28")] == ["payment_card"], card
+
+
+def test_card_failing_luhn_is_not_a_card() -> None:
+    assert [k for k, _ in kinds("carta 4111 1111 1111 1112")] != ["payment_card"]
+
+
+def test_emails(fake: Faker) -> None:
+    for _ in range(500):
+        email = fake.email()
+        assert kinds(f"scrivetemi a {email}.") == [("email", email)]
+    assert kinds("seguite @inail_it e @mario") == []
+    assert kinds("non è un indirizzo: a@b") == []
+
+
+def test_masks_keep_personal_data_out_of_reasons() -> None:
+    (found,) = find_pii("chiamatemi al 333 123 4567")
+    assert "123" not in found.masked and found.masked.endswith("67")
+    (mail,) = find_pii("mario.rossi@example.com")
+    assert "mario" not in mail.masked and "example" not in mail.masked
