@@ -19,7 +19,7 @@ from typing import Final
 
 import ahocorasick
 
-from streamproc.core._normalize import OffsetMap, normalize, plain_form, squeeze_runs
+from streamproc.core._normalize import OffsetMap, plain_form, prepare, squeeze_runs
 from streamproc.core._pack import LexiconEntry
 
 __all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "Found", "Matcher"]
@@ -69,7 +69,7 @@ class Matcher:
         for letter in "abcdefghijklmnopqrstuvwxyz":
             automaton.add_word(letter * 3, RUN_TRIGGER)
         for word in ("http", "www", *link_words):
-            key = " " + normalize(word).strip(" ")
+            key = " " + prepare(word).strip(" ")  # as the fast path sees it: runs intact
             if key not in codes:
                 automaton.add_word(key, LINK_TRIGGER)
         automaton.make_automaton()

@@ -156,8 +156,61 @@ def _require_str(obj: dict[str, Any], name: str, where: str = "") -> str:
     return value
 
 
+_ROLE_SET: Final = frozenset(ROLES)
+_KIND_SET: Final = frozenset(COMMENT_KINDS)
+
+
 def validate_comment(obj: object, max_text_chars: int) -> ValidComment:
-    """Check ``obj`` against the Comment contract; raise :class:`CommentError` with the reason."""
+    """Check ``obj`` against the Comment contract; raise :class:`CommentError` with the reason.
+
+    The common case (a well-formed comment) is checked in one tight expression; anything off
+    goes to :func:`_explain`, which finds the first problem and says what it is.
+    """
+    try:
+        author = obj["author"]  # type: ignore[index]
+        text = obj["text"]  # type: ignore[index]
+        stamp = obj["created_at"]  # type: ignore[index]
+        role = author.get("role") or "public"
+        kind = obj.get("kind") or "comment"  # type: ignore[attr-defined]
+        lang = obj.get("lang")  # type: ignore[attr-defined]
+        well_formed = (
+            type(obj) is dict
+            and type(obj["id"]) is str
+            and obj["id"]
+            and type(obj["channel"]) is str
+            and obj["channel"]
+            and type(author) is dict
+            and type(author["id"]) is str
+            and author["id"]
+            and type(text) is str
+            and len(text) <= max_text_chars
+            and type(stamp) is str
+            and role in _ROLE_SET
+            and kind in _KIND_SET
+            and (lang is None or type(lang) is str)
+            and type(author.get("name", "")) in (str, type(None))
+            and type(obj.get("post_id", "")) in (str, type(None))
+            and type(obj.get("post_text", "")) in (str, type(None))
+        )
+    except (KeyError, TypeError, AttributeError):
+        well_formed = False
+    if not well_formed:
+        _explain(obj, max_text_chars)
+    try:
+        created = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise CommentError(
+            f"field 'created_at' is not an ISO 8601 timestamp: {stamp[:40]!r}", "created_at"
+        ) from None
+    if created.tzinfo is None:
+        raise CommentError(
+            "field 'created_at' must carry a UTC offset (e.g. +01:00 or Z)", "created_at"
+        )
+    return ValidComment(obj, created, role, kind, lang)  # type: ignore[arg-type]
+
+
+def _explain(obj: object, max_text_chars: int) -> None:
+    """Raise the CommentError that says what is wrong with ``obj``."""
     if not isinstance(obj, dict):
         raise CommentError(f"a comment must be a JSON object, got {type(obj).__name__}")
     _require_str(obj, "id")
@@ -171,9 +224,7 @@ def validate_comment(obj: object, max_text_chars: int) -> ValidComment:
     name = author.get("name")
     if name is not None and not isinstance(name, str):
         raise CommentError("field 'author.name' must be a string", "author.name")
-    role = author.get("role", "public")
-    if role is None:
-        role = "public"
+    role = author.get("role") or "public"
     if role not in ROLES:
         raise CommentError(
             f"field 'author.role' must be one of {', '.join(ROLES)}, got {role!r}", "author.role"
@@ -187,27 +238,14 @@ def validate_comment(obj: object, max_text_chars: int) -> ValidComment:
         raise CommentError(
             f"field 'text' has {len(text)} characters, over the limit of {max_text_chars}", "text"
         )
-    stamp = _require_str(obj, "created_at")
-    try:
-        created = datetime.fromisoformat(stamp)
-    except ValueError:
-        raise CommentError(
-            f"field 'created_at' is not an ISO 8601 timestamp: {stamp[:40]!r}", "created_at"
-        ) from None
-    if created.tzinfo is None:
-        raise CommentError(
-            "field 'created_at' must carry a UTC offset (e.g. +01:00 or Z)", "created_at"
-        )
+    _require_str(obj, "created_at")
     for optional in _OPTIONAL_STRINGS:
         value = obj.get(optional)
         if value is not None and not isinstance(value, str):
             raise CommentError(f"field '{optional}' must be a string", optional)
-    kind = obj.get("kind", "comment")
-    if kind is None:
-        kind = "comment"
+    kind = obj.get("kind") or "comment"
     if kind not in COMMENT_KINDS:
         raise CommentError(
             f"field 'kind' must be one of {', '.join(COMMENT_KINDS)}, got {kind!r}", "kind"
         )
-    lang = obj.get("lang")
-    return ValidComment(obj, created, role, kind, lang)  # type: ignore[arg-type]
+    raise CommentError("malformed comment")  # unreachable unless the two checks disagree

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Set up a machine for streamproc and run the demo or the whole test suite.
+#
+#   deploy/dev.sh demo    virtualenv + dependencies, then `streamproc demo` (local Kafka broker,
+#                         topics, a worker, a replay of sample comments from five channels)
+#   deploy/dev.sh test    the same set-up plus the test tools (Prometheus, word lists), then lint,
+#                         type checks, every test (unit, Kafka integration, Prometheus end to
+#                         end) and a short benchmark run
+#
+# Needs python3 (>= 3.11), java (>= 17) and mvn; the Kafka jars are fetched from Maven Central
+# on first use and cached in ~/.cache/streamproc. Idempotent: a second run reuses everything.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+venv="${STREAMPROC_VENV:-$here/.venv}"
+
+log() { printf '\033[1m[dev] %s\033[0m\n' "$*" >&2; }
+
+ensure_venv() {
+  local extras="$1" stamp
+  if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating virtualenv $venv"
+    python3 -m venv "$venv"
+  fi
+  stamp="$venv/.streamproc-installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [[ ! -f "$stamp" ]]; then
+    log "installing streamproc[$extras] and its dependencies"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    if [[ "$extras" == "test" ]]; then
+      "$venv/bin/python" -m pip install --quiet -e ".[test]"
+    else
+      "$venv/bin/python" -m pip install --quiet -e .
+    fi
+    rm -f "$venv"/.streamproc-installed-"$extras"-*
+    touch "$stamp"
+  fi
+}
+
+# Debian packages the tests use: a real Prometheus for the end-to-end scrape test, and the
+# Italian and English word lists for the dictionary precision test.
+ensure_test_packages() {
+  local missing=()
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
+  [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+case "${1:-}" in
+  demo)
+    ensure_venv run
+    exec "$venv/bin/streamproc" demo "${@:2}"
+    ;;
+  test)
+    ensure_venv test
+    ensure_test_packages
+    log "lint and format (ruff)"
+    "$venv/bin/ruff" check .
+    "$venv/bin/ruff" format --check .
+    log "types (mypy; strict on streamproc.core)"
+    "$venv/bin/mypy" streamproc
+    log "benchmarks (short run; ratios against baselines measured side by side)"
+    "$venv/bin/python" -m benchmarks.bench_engine --count 40000 --rounds 2 --terms 100000
+    log "tests (pytest)"
+    exec "$venv/bin/python" -m pytest "${@:2}"
+    ;;
+  *)
+    echo "usage: deploy/dev.sh demo|test [args...]" >&2
+    exit 2
+    ;;
+esac
