@@ -8,6 +8,7 @@ from streamproc._version import __version__
 from streamproc.cli._broker import broker
 from streamproc.cli._moderate import moderate
 from streamproc.cli._policy import policy
+from streamproc.cli._publish import publish
 from streamproc.cli._topics import topics
 
 
@@ -21,3 +22,4 @@ main.add_command(moderate)
 main.add_command(policy)
 main.add_command(broker)
 main.add_command(topics)
+main.add_command(publish)

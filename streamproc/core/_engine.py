@@ -158,6 +158,7 @@ class Engine:
         confirmed: set[str] = set()
         borderline: set[str] = set()
         rules: dict[str, list[str]] = {}
+        weak: dict[str, set[str]] = {}
         langs: list[str] = []
         for f in analysis.found:
             entry = f.entry
@@ -166,8 +167,16 @@ class Engine:
             matches.append(_lexicon_match(f))
             rules.setdefault(entry.category, []).append(entry.rule)
             langs.append(entry.lang)
-            confident = entry.confidence == "high" or f.obfuscated
-            (confirmed if confident else borderline).add(entry.category)
+            if entry.confidence == "high" or f.obfuscated:
+                confirmed.add(entry.category)
+            else:
+                weak.setdefault(entry.category, set()).add(entry.rule)
+        for category, weak_rules in weak.items():
+            # Several independent weak signals of one category confirm it.
+            if len(weak_rules) >= pack.corroborating_rules:
+                confirmed.add(category)
+            elif pack.categories[category].on_borderline == "escalate":
+                borderline.add(category)
         for link in analysis.links:
             matches.append(link)
             rules.setdefault("spam", []).append(link["rule"])

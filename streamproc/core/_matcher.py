@@ -28,6 +28,7 @@ RUN_TRIGGER: Final = -1
 LINK_TRIGGER: Final = -2
 _SPLIT_MIN_LETTERS: Final = 3
 _TOKEN = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class Matcher:
                 stop = _extend_split(text, normalized, offsets, start, stop)
             begin, finish = offsets.origin(start), offsets.origin(stop)
             original = text[begin:finish]
-            if not _every_token_has_a_letter(original):
+            if _DIGIT.search(original) and not _every_token_has_a_letter(original):
                 continue  # leetspeak folding of a number ("1000"), not a word
             obfuscated = split or plain_form(original) != normalized[start:stop]
             if not obfuscated and any(a <= start and stop <= b for a, b in allowed):

@@ -166,7 +166,7 @@ _BYTE_FOLD = bytes(
     ord(fold_char(_CHARMAP_DECODING[b])) if len(fold_char(_CHARMAP_DECODING[b])) == 1 else 32
     for b in range(256)
 )
-_ONE_TO_ONE_FOLD = {c: chr(_BYTE_FOLD[b]) for b, c in enumerate(_CHARMAP_DECODING)}
+_EXOTIC_RUN = re.compile("[^" + "".join(re.escape(c) for c in _CHARMAP_DECODING) + "]+")
 # The error handler's output is already folded; folding it again must change nothing.
 assert all(_BYTE_FOLD[b] == b for b in b"abcdefghijklmnopqrstuvwxyz 26\x7f")
 
@@ -254,6 +254,31 @@ class _Deletions:
         return pos + self._shift[bisect_right(self._out, pos) - 1]
 
 
+class _Anchors:
+    """Folded position -> original position, linear between anchors (by bisection)."""
+
+    __slots__ = ("_folded", "_original")
+
+    def __init__(self) -> None:
+        self._folded: list[int] = [0]
+        self._original: list[int] = [0]
+
+    def add(self, folded: int, original: int) -> None:
+        self._folded.append(folded)
+        self._original.append(original)
+
+    def to_original(self, folded: int) -> int:
+        # The last anchor at or before `folded`: for equal keys the latest one wins, which is
+        # what a deletion (an anchor that moves on without output) needs.
+        index = bisect_right(self._folded, folded) - 1
+        at = self._folded[index]
+        original = self._original[index]
+        # Inside an expansion several anchors share one original character: no linear step.
+        if index + 1 < len(self._folded) and self._original[index + 1] == original:
+            return original
+        return original + (folded - at)
+
+
 def _collapse_with_map(
     text: str, pattern: re.Pattern[str], keep: int = 1
 ) -> tuple[str, _Deletions]:
@@ -282,24 +307,25 @@ class OffsetMap:
     whose characters all fold one to one.
     """
 
-    __slots__ = ("_fold_origin", "_runs", "_spaces", "normalized", "text")
+    __slots__ = ("_fold", "_runs", "_spaces", "normalized", "text")
 
     def __init__(self, text: str, keep: int = 1) -> None:
         self.text = text
-        # Stage 1: per-character fold. One to one unless exotic characters are present.
-        self._fold_origin: list[int] | None = None
-        if text.isascii() or _ONE_TO_ONE.issuperset(text):
-            folded = fold(text)
-        else:
-            pieces: list[str] = []
-            origin: list[int] = []
-            for i, c in enumerate(text):
-                f = _ONE_TO_ONE_FOLD[c] if c in _ONE_TO_ONE_FOLD else fold_char(c)
-                pieces.append(f)
-                origin.extend([i] * len(f))
-            origin.append(len(text))
-            folded = "".join(pieces)
-            self._fold_origin = origin
+        folded = fold(text)
+        # Stage 1, per-character fold: one to one except at the characters the charmap does
+        # not cover, which may fold to several characters or none. Only those get anchors.
+        self._fold: _Anchors | None = None
+        if not (text.isascii() or _ONE_TO_ONE.issuperset(text)):
+            anchors = _Anchors()
+            shift = 0  # folded position minus original position, so far
+            for m in _EXOTIC_RUN.finditer(text):
+                for i in range(m.start(), m.end()):
+                    width = len(fold_char(text[i]))
+                    for k in range(1, width):  # the extra characters of an expansion
+                        anchors.add(i + shift + k, i)
+                    shift += width - 1
+                    anchors.add(i + 1 + shift, i + 1)
+            self._fold = anchors
         # Stage 2: padding and space collapse; stage 3: letter runs.
         spaced, self._spaces = _collapse_with_map(" " + folded + " ", _SPACE_RUN)
         self.normalized, self._runs = _collapse_with_map(spaced, _RUN_OF_THREE, keep)
@@ -307,15 +333,14 @@ class OffsetMap:
     def origin(self, pos: int) -> int:
         """Index in the original text of the character that produced normalized ``pos``.
 
-        Positions past the last character of the original (the trailing padding) give
-        ``len(text)``; the leading padding gives 0.
+        The trailing padding gives ``len(text)``; the leading padding gives 0.
         """
         padded = self._spaces.to_input(self._runs.to_input(pos))
         if padded == 0:
             return 0  # the leading padding
-        if self._fold_origin is None:
+        if self._fold is None:
             return min(padded - 1, len(self.text))
-        return self._fold_origin[padded - 1]
+        return self._fold.to_original(padded - 1)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` of the normalized word span ``[start, end)``.

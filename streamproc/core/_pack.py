@@ -103,6 +103,7 @@ class CategoryPolicy:
     ladder: str | None
     urgent: bool
     roles: tuple[str, ...]
+    on_borderline: Literal["escalate", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class PolicyPack:
     replies: Mapping[str, Mapping[str, str]]
     links: LinkRules
     max_text_chars: int
+    corroborating_rules: int
     phone_region: str
     pii_escalate_third_party: bool
     pii_keep_in_private_messages: bool
@@ -245,6 +247,14 @@ def _parse_pattern(pattern: str) -> tuple[MatchKind, str] | str:
     return kind, words
 
 
+def _default_rule(category: str, lang: str, kind: MatchKind, words: str) -> str:
+    """``insult.it.stronz*``: category, language and the pattern as normalized."""
+    core = words.replace(" ", "_")
+    prefix = "*" if kind in ("suffix", "infix") else ""
+    suffix = "*" if kind in ("prefix", "infix") else ""
+    return f"{category}.{lang}.{prefix}{core}{suffix}"
+
+
 def _parse_lexicon(
     name: str, text: str, category: str, lang: str, issues: list[PackIssue]
 ) -> list[LexiconEntry]:
@@ -269,7 +279,7 @@ def _parse_lexicon(
             options[key] = value
         severity = options.pop("severity", "medium")
         confidence = options.pop("confidence", "high")
-        rule = options.pop("rule", f"{category}.{lang}.{pattern.replace(' ', '_').lower()}")
+        rule = options.pop("rule", _default_rule(category, lang, kind, words))
         if category == "allow" and (options_text and options_text.strip()):
             issues.append(PackIssue(name, number, "allowlist entries take no options"))
         for unknown in options:
@@ -423,6 +433,10 @@ def _parse_categories(check: _Checker, ladders: Mapping[str, Ladder]) -> dict[st
         if ladder is not None and ladder not in ladders:
             check.error((*path, "ladder"), f"no ladder named {ladder!r}")
             ladder = None
+        on_borderline = check.string((*path, "on_borderline"), "escalate")
+        if on_borderline not in ("escalate", "ignore"):
+            check.error((*path, "on_borderline"), "must be escalate or ignore")
+            on_borderline = "escalate"
         categories[name] = CategoryPolicy(
             name=name,
             clause=check.string((*path, "clause")),
@@ -430,6 +444,7 @@ def _parse_categories(check: _Checker, ladders: Mapping[str, Ladder]) -> dict[st
             ladder=ladder,
             urgent=check.boolean((*path, "urgent"), False),
             roles=check.choices((*path, "roles"), ROLES, ROLES),
+            on_borderline=on_borderline,  # type: ignore[arg-type]
         )
     return categories
 
@@ -521,7 +536,7 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
     check = _Checker(doc, issues)
     known_top = {
         "name", "version", "languages", "default_language", "categories", "ladders",
-        "employees", "moderation_hours", "replies", "links", "limits", "pii",
+        "employees", "moderation_hours", "replies", "links", "limits", "pii", "borderline",
     }  # fmt: skip
     for key in doc.value:
         if key not in known_top:
@@ -596,6 +611,7 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
         replies=replies,
         links=links,
         max_text_chars=max_text,
+        corroborating_rules=check.integer(("borderline", "corroborating_rules"), 2),
         phone_region=phone_region,
         pii_escalate_third_party=pii_third,
         pii_keep_in_private_messages=pii_private,

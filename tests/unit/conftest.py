@@ -15,7 +15,10 @@ MINI_LEXICONS = {
     "lexicons/it/profanity.txt": "merda\n*merda\nporco dio\nporcodio\n",
     "lexicons/it/threat.txt": "ti ammazzo\nso dove abiti\n",
     "lexicons/it/hate.txt": "troia | confidence=low\nfiglio di troia\nnegro | confidence=low\n",
-    "lexicons/it/assistance.txt": "la mia pratica\nil mio infortunio\n",
+    "lexicons/it/assistance.txt": (
+        "la mia pratica\nil mio infortunio\nmia pensione | confidence=low\n"
+        "mia rendita | confidence=low\n"
+    ),
     "lexicons/it/spam.txt": "guadagna subito\nscrivimi su whatsapp\n",
     "lexicons/it/illegal.txt": "certificati medici falsi\n",
     "lexicons/it/copyright.txt": "film completo gratis\n",

@@ -190,6 +190,23 @@ def test_borderline_matches_are_escalated_not_removed(
     assert off["categories"] == ["off_topic"] and off["actions"] == ["escalate"]
 
 
+def test_several_weak_signals_confirm_a_category(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("sei una troia e un negro"))
+    assert d["categories"] == ["hate"] and d["actions"] == ["remove", "block", "report_platform"]
+
+
+def test_a_weak_assistance_cue_alone_is_ignored_but_shown(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("parlavo della mia pensione con un amico"))
+    assert d["actions"] == ["allow"] and d["categories"] == []
+    assert [m["rule"] for m in d["matches"]] == ["assistance.it.mia_pensione"]
+    both = decide(mini_engine, comment("la mia pensione e la mia rendita sono in ritardo"))
+    assert both["categories"] == ["assistance"] and both["actions"] == ["redirect"]
+
+
 @pytest.mark.parametrize(
     ("at", "queue", "review_after"),
     [
