@@ -10,6 +10,7 @@ from streamproc.cli._moderate import moderate
 from streamproc.cli._policy import policy
 from streamproc.cli._publish import publish
 from streamproc.cli._topics import topics
+from streamproc.cli._worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +24,4 @@ main.add_command(policy)
 main.add_command(broker)
 main.add_command(topics)
 main.add_command(publish)
+main.add_command(worker)

@@ -48,3 +48,43 @@ def check(path: Path) -> None:
         f"{path}: OK — policy {pack.policy_version}, {len(pack.entries)} entries ({summary}), "
         f"{matcher.key_count} automaton keys, {len(issues)} warning(s)"
     )
+
+
+@policy.command("publish")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--topic", default="moderation.policy", show_default=True)
+def publish(path: Path, topic: str) -> None:
+    """Validate the pack at PATH and publish it to the policy topic.
+
+    Every running worker picks it up, compiles it off its hot path and swaps it in; decisions
+    then cite the new policy version. A pack with errors is not published.
+    """
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from streamproc.core import bundle_pack
+    from streamproc.kafka import KafkaSettings, KafkaSettingsError
+
+    files = read_pack_files(path)
+    try:
+        pack = parse_pack(files)
+    except PackError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        raise SystemExit(1) from None
+    try:
+        settings = KafkaSettings.from_env()
+    except KafkaSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(**settings.client_kwargs(), acks="all", compression_type="gzip")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, bundle_pack(files), key=pack.name.encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    click.echo(f"published policy {pack.policy_version} ({len(pack.entries)} entries) to {topic}")

@@ -22,7 +22,9 @@ def _lines(path: Path | None) -> Iterator[bytes]:
 
 
 @click.command()
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--channel", help="Send every comment to comments.<CHANNEL> instead of its own.")
 @click.option("--rate", type=float, help="At most this many comments per second.")
 def publish(file: Path | None, channel: str | None, rate: float | None) -> None:

@@ -1,0 +1,42 @@
+"""The streaming worker: a Faust app around the policy engine, with Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from streamproc.worker._app import create_app
+from streamproc.worker._metrics import BatchHistogram, WorkerMetrics
+from streamproc.worker._pipeline import BatchProcessor, EngineHolder
+from streamproc.worker._policy import PolicyWatcher, engine_from_bundle
+from streamproc.worker._settings import CHANNEL_TOPICS, WorkerSettings
+from streamproc.worker._strikes import TableStrikeStore
+
+__all__ = [
+    "CHANNEL_TOPICS",
+    "BatchHistogram",
+    "BatchProcessor",
+    "EngineHolder",
+    "PolicyWatcher",
+    "TableStrikeStore",
+    "WorkerMetrics",
+    "WorkerSettings",
+    "create_app",
+    "engine_from_bundle",
+    "run_worker",
+]
+
+
+def run_worker(settings: WorkerSettings) -> None:
+    """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
+    import faust
+
+    metrics = WorkerMetrics()
+    watcher = PolicyWatcher(settings.kafka, settings.policy_topic, metrics, settings.policy_path)
+    engines = asyncio.run(watcher.load())  # the policy in force before the first comment
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, engines, metrics, watcher)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, settings.metrics_address)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,108 @@
+"""Policy packs from the compacted policy topic: read at start-up, then watched for changes.
+
+Every worker reads the whole topic itself (no consumer group: a policy is a broadcast, not work
+to share). A new pack is validated and compiled in a thread, off the event loop's hot path, and
+swapped in whole; a pack that fails validation is logged and counted, and the engine in force
+stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streamproc.core import Engine, PackError, load_pack, parse_pack, unbundle_pack
+from streamproc.kafka import KafkaSettings
+from streamproc.worker._metrics import WorkerMetrics
+from streamproc.worker._pipeline import EngineHolder
+
+__all__ = ["PolicyWatcher", "engine_from_bundle"]
+
+log = logging.getLogger("streamproc.policy")
+
+
+def engine_from_bundle(data: bytes) -> Engine:
+    """Validate and compile a published pack (raises PackError)."""
+    return Engine(parse_pack(unbundle_pack(data)))
+
+
+class PolicyWatcher:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        metrics: WorkerMetrics,
+        fallback: Path | None = None,
+    ) -> None:
+        self.kafka = kafka
+        self.partition = TopicPartition(topic, 0)
+        self.metrics = metrics
+        self.fallback = fallback
+        self.next_offset = 0
+        self.holder: EngineHolder | None = None
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            **self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False
+        )
+
+    async def load(self) -> EngineHolder:
+        """The newest valid pack on the topic, or the fallback pack (the bundled default)."""
+        consumer = self._consumer()
+        await consumer.start()
+        latest: Engine | None = None
+        try:
+            consumer.assign([self.partition])
+            await consumer.seek_to_beginning(self.partition)
+            end = (await consumer.end_offsets([self.partition]))[self.partition]
+            while (await consumer.position(self.partition)) < end:
+                batch = await consumer.getmany(self.partition, timeout_ms=1000)
+                for record in batch.get(self.partition, []):
+                    engine = self._compile(record.value, record.offset)
+                    latest = engine or latest
+            self.next_offset = end
+        finally:
+            await consumer.stop()
+        if latest is None:
+            latest = Engine(load_pack(self.fallback))
+            log.warning("no policy on %s: using %s", self.partition.topic, latest.policy_version)
+        self.holder = EngineHolder(latest)
+        self.metrics.set_policy(latest.policy_version)
+        return self.holder
+
+    def _compile(self, data: bytes | None, offset: int) -> Engine | None:
+        if not data:
+            return None
+        try:
+            engine = engine_from_bundle(data)
+        except PackError as exc:
+            log.error("policy at offset %d rejected: %s", offset, exc)
+            self.metrics.policy_reloads.labels("rejected").inc()
+            return None
+        return engine
+
+    async def watch(self) -> None:
+        """Follow the topic and swap in each new valid pack. Runs until cancelled."""
+        assert self.holder is not None, "load() first"
+        consumer = self._consumer()
+        await consumer.start()
+        loop = asyncio.get_running_loop()
+        try:
+            consumer.assign([self.partition])
+            consumer.seek(self.partition, self.next_offset)
+            while True:
+                batch = await consumer.getmany(self.partition, timeout_ms=1000)
+                for record in batch.get(self.partition, []):
+                    engine = await loop.run_in_executor(
+                        None, self._compile, record.value, record.offset
+                    )
+                    if engine is not None:
+                        self.holder.engine = engine
+                        self.metrics.set_policy(engine.policy_version)
+                        self.metrics.policy_reloads.labels("applied").inc()
+                        log.warning("policy %s in force", engine.policy_version)
+        finally:
+            await consumer.stop()

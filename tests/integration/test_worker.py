@@ -1,0 +1,193 @@
+"""The streaming worker on the real broker: exact decisions, batch/stream agreement, dead
+letters, policy hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streamproc.connect import publish_lines
+from streamproc.core import DEFAULT_PACK_PATH, read_pack_files
+from streamproc.kafka import KafkaSettings, TopicDeclarations
+
+from ._streaming import (
+    Worker,
+    comment,
+    publish,
+    read_dead_letters,
+    read_decisions,
+    streamproc_command,
+    unique,
+)
+
+pytestmark = pytest.mark.kafka
+
+REMOVE_BLOCK_REPORT = ["remove", "block", "report_platform"]
+THREAT = ["remove", "block", "report_platform", "report_authorities", "escalate"]
+
+# (author, role, text, categories, actions): the same author twice shows the strike ladder.
+MIXED = [
+    ("a1", "public", "Grazie per le informazioni sul bando ISI, molto utili.", [], ["allow"]),
+    ("a2", "public", "Sei uno stronzo, vergognati.", ["insult"], ["remove", "warn"]),
+    ("a2", "public", "Che stronzata questa circolare.", ["profanity"], ["remove", "block"]),
+    ("a3", "public", "Ti ammazzo se ti trovo.", ["threat"], THREAT),
+    (
+        "a4",
+        "public",
+        "La mia pratica di infortunio è ferma da mesi, chiamatemi al 333 123 4567",
+        ["pii", "assistance"],
+        ["remove", "redirect"],
+    ),
+    (
+        "a5",
+        "public",
+        "Guadagna subito 500 euro al giorno da casa, scrivimi su whatsapp!",
+        ["spam"],
+        ["remove"],
+    ),
+    (
+        "a6",
+        "employee",
+        "Vi anticipo il contenuto del documento interno sulla riorganizzazione.",
+        ["confidential"],
+        ["remove", "notify_compliance"],
+    ),
+    ("a7", "public", "Abito a Troia, in provincia di Foggia: i controlli mancano.", [], ["allow"]),
+    ("a8", "public", "I will kill you all", ["threat"], THREAT),
+    ("a9", "public", "Offerta: bit.ly/soldi-facili", ["spam"], ["remove"]),
+    ("a10", "public", "Chi vuole fare amicizia? scrivetemi", ["off_topic"], ["escalate"]),
+    ("a11", "public", "Negri di merda tornate a casa", ["profanity", "hate"], REMOVE_BLOCK_REPORT),
+]  # fmt: skip
+
+
+def worker_env(bootstrap: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
+    if "STREAMPROC_CACHE" in os.environ:
+        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
+    env["STREAMPROC_BROKER"] = bootstrap
+    return env
+
+
+@pytest.fixture(scope="module")
+def worker(
+    kafka_topics: TopicDeclarations, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
+    running = Worker(worker_env(kafka_bootstrap), tmp_path_factory.mktemp("worker")).start()
+    yield running
+    assert running.stop() == 0, running.log()
+
+
+def test_mixed_batch_gets_exact_decisions_and_matches_the_batch_command(
+    worker: Worker, kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    run = unique()
+    comments = [
+        comment(text, author=f"{run}-{author}", role=role, channel=channel)
+        for (author, role, text, _, _), channel in zip(
+            MIXED, ["facebook", "instagram", "twitter", "youtube", "linkedin"] * 3, strict=False
+        )
+    ]
+    # The same author's comments must share a channel to share a ledger: keep a2 on one.
+    comments[2]["channel"] = comments[1]["channel"]
+    publish(kafka_settings, comments)
+    decisions = read_decisions(kafka_settings, [c["id"] for c in comments])
+
+    for c, (_, _, text, categories, actions) in zip(comments, MIXED, strict=True):
+        (decision,) = decisions[c["id"]]
+        assert (decision["categories"], decision["actions"]) == (categories, actions), text
+        assert decision["author_id"] == c["author"]["id"]
+        assert decision["channel"] == c["channel"]
+
+    # The batch command gives the same categories and actions for the same comments.
+    source = tmp_path / "comments.ndjson"
+    source.write_bytes(b"\n".join(orjson.dumps(c) for c in comments) + b"\n")
+    batch = subprocess.run(
+        [*streamproc_command(), "moderate", str(source)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    batch_decisions = [orjson.loads(line) for line in batch.stdout.splitlines()]
+    assert [(d["comment_id"], d["categories"], d["actions"]) for d in batch_decisions] == [
+        (c["id"], decisions[c["id"]][0]["categories"], decisions[c["id"]][0]["actions"])
+        for c in comments
+    ]
+    assert {d["policy_version"] for d in batch_decisions} == {
+        decisions[comments[0]["id"]][0]["policy_version"]
+    }
+
+
+def test_poison_records_go_to_the_dead_letter_topic_and_the_stream_goes_on(
+    worker: Worker, kafka_settings: KafkaSettings
+) -> None:
+    run = unique()
+    not_json = f"this is not JSON nj-{run}".encode()
+    no_text = orjson.dumps(
+        {"id": f"nt-{run}", "channel": "facebook", "author": {"id": run}, "created_at": "x"}
+    )
+    after = comment("Grazie, tutto chiaro.", author=run)
+    publish(kafka_settings, [comment("Prima del veleno", author=run)])
+    asyncio.run(publish_lines(kafka_settings, [not_json], channel="twitter"))
+    publish(kafka_settings, [no_text, after])
+
+    dead = read_dead_letters(kafka_settings, [f"nj-{run}", f"nt-{run}"])
+    (raw,) = dead[f"nj-{run}"]
+    assert raw.value == not_json, "the original bytes are kept"
+    headers = dict(raw.headers)
+    assert headers["streamproc.error"] == b"invalid_json"
+    assert b"invalid JSON" in headers["streamproc.reason"]
+    assert headers["streamproc.source"].startswith(b"comments.twitter/")
+    (invalid,) = dead[f"nt-{run}"]
+    assert dict(invalid.headers)["streamproc.reason"] == b"missing field 'text'"
+
+    assert read_decisions(kafka_settings, [after["id"]])[after["id"]][0]["actions"] == ["allow"]
+    assert worker.metric("streamproc_dead_letters_total") >= 2
+
+
+def test_a_published_policy_is_hot_reloaded(
+    worker: Worker, kafka_settings: KafkaSettings, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    files = read_pack_files(DEFAULT_PACK_PATH)
+    pack = tmp_path / "pack"
+    for name, text in files.items():
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text(text)
+    word = "zorblaxite"
+    (pack / "lexicons/it/spam.txt").write_text(files["lexicons/it/spam.txt"] + f"\n{word}\n")
+    policy = (pack / "policy.yaml").read_text().replace('version: "2026.11.0"', 'version: "hot-1"')
+    (pack / "policy.yaml").write_text(policy)
+
+    env = worker_env(kafka_bootstrap)
+
+    def publish_policy(path: Path) -> None:
+        subprocess.run(
+            [*streamproc_command(), "policy", "publish", str(path)],
+            env=env,
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+
+    publish_policy(pack)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            probe = comment(f"comprate {word} adesso", author=unique("hot-"))
+            publish(kafka_settings, [probe])
+            (decision,) = read_decisions(kafka_settings, [probe["id"]])[probe["id"]]
+            if decision["policy_version"].startswith("hot-1+"):
+                break
+            assert time.monotonic() < deadline, "the new policy was never applied"
+            time.sleep(0.5)
+        assert decision["categories"] == ["spam"] and decision["actions"] == ["remove"]
+        assert worker.metric("streamproc_policy_reloads_total") >= 1
+        assert 'streamproc_policy_info{version="hot-1+' in worker.metrics()
+    finally:
+        publish_policy(DEFAULT_PACK_PATH)
