@@ -168,9 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratio_median": statistics.median(ratios),
             "ratios": ratios,
         }
+        base, eng = statistics.median(base_rates), statistics.median(engine_rates)
         print(
-            f"{label:>14}: {term_count:>6} terms | baseline {statistics.median(base_rates):>9,.0f}/s"
-            f" | engine {statistics.median(engine_rates):>9,.0f}/s | ratio "
+            f"{label:>14}: {term_count:>6} terms | baseline {base:>9,.0f}/s"
+            f" | engine {eng:>9,.0f}/s | ratio "
             f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
             f" | comments with a match {flagged / len(lines):.1%}"
         )
