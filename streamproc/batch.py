@@ -80,17 +80,15 @@ def moderate_lines(
     summary = BatchSummary()
     started = time.perf_counter()
     write = output.write
-    moderate = engine.moderate
-    loads, dumps = orjson.loads, orjson.dumps
+    moderate = engine.moderate_json
+    dumps = orjson.dumps
     for number, line in enumerate(lines, start=1):
         summary.lines = number
         if not line.strip():
             summary.blank += 1
             continue
         try:
-            decision = moderate(loads(line), store)
-        except orjson.JSONDecodeError as exc:
-            reason = f"invalid JSON: {exc}"
+            decision = moderate(line, store)
         except CommentError as exc:
             reason = exc.reason
         except Exception as exc:  # a bug must not lose the comment or stop the run

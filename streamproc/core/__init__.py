@@ -20,6 +20,7 @@ from streamproc.core._models import (
     Decision,
     Escalation,
     Match,
+    decode_comment,
     validate_comment,
 )
 from streamproc.core._normalize import OffsetMap, fold_char, normalize, plain_form
@@ -73,6 +74,7 @@ __all__ = [
     "StrikeStore",
     "bundle_pack",
     "check_pack",
+    "decode_comment",
     "find_pii",
     "fold_char",
     "load_pack",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import time
+from functools import partial
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Final
@@ -23,11 +24,12 @@ from streamproc.core._models import (
     Decision,
     Escalation,
     Match,
-    ValidComment,
+    Comment,
+    decode_comment,
     validate_comment,
 )
 from streamproc.core._normalize import _BYTE_FOLD, _ENCODING_MAP, _ERROR_HANDLER, collapse_spaces
-from streamproc.core._pack import PolicyPack
+from streamproc.core._pack import LexiconEntry, PolicyPack
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._strikes import StrikeStore, record_strike
 
@@ -89,6 +91,22 @@ class Engine:
         self._stamps = _Timestamps(clock)
         self._max_chars = pack.max_text_chars
         self._longest_window = max((lad.window_days for lad in pack.ladders.values()), default=1)
+        self._corroborate = pack.corroborating_rules
+        # Automaton values that cannot change a decision on their own, per author role: an
+        # allowlist entry, a weak signal the policy ignores alone, a category that does not
+        # apply to the role. A comment whose only hit is one of these is allowed at once.
+        self._inert = {
+            role: self.matcher.inert_values(partial(self._inert_entry, role=role))
+            for role in ("public", "employee")
+        }
+
+    def _inert_entry(self, entry: LexiconEntry, role: str) -> bool:
+        if entry.is_allow:
+            return True
+        policy = self.pack.categories[entry.category]
+        if role not in policy.roles:
+            return True
+        return entry.confidence == "low" and policy.on_borderline == "ignore"
 
     # --- detection -----------------------------------------------------------------------
 
@@ -129,17 +147,43 @@ class Engine:
     # --- decisions -----------------------------------------------------------------------
 
     def moderate(self, comment: object, strikes: StrikeStore) -> Decision:
-        """Decide what to do with ``comment`` (a parsed JSON object).
+        """Decide what to do with ``comment`` (a parsed JSON object or a :class:`Comment`).
 
         Raises :class:`CommentError` if it does not follow the Comment contract.
         """
-        valid = validate_comment(comment, self._max_chars)
-        prepared, hits, suspect = self._scan(valid.text)
-        if not hits and not suspect:
+        return self.decide(validate_comment(comment, self._max_chars), strikes)
+
+    def moderate_json(self, raw: bytes | str, strikes: StrikeStore) -> Decision:
+        """Decide what to do with one comment in JSON (the streaming and batch path).
+
+        Raises :class:`CommentError` (kind ``invalid_json`` or ``invalid_comment``).
+        """
+        return self.decide(decode_comment(raw, self._max_chars), strikes)
+
+    def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
+        """Decide what to do with a validated comment."""
+        text = valid.text
+        # The fast path (see the module docstring), inlined: most comments end here.
+        if text.isascii():
+            raw = text.encode("ascii")
+        else:
+            raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
+        prepared = " " + raw.translate(_BYTE_FOLD).decode("ascii") + " "
+        while "  " in prepared:
+            prepared = prepared.replace("  ", " ")
+        hits = list(self._automaton.iter(prepared))
+        suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS
+        if not suspect and (
+            not hits
+            or (
+                sum(len(v) if type(v) is tuple else 99 for _, v in hits) < self._corroborate
+                and all(v in self._inert[valid.author.role or "public"] for _, v in hits)
+            )
+        ):
             return {
                 "comment_id": valid.id,
                 "channel": valid.channel,
-                "author_id": valid.author_id,
+                "author_id": valid.author.id,
                 "categories": [],
                 "actions": ["allow"],
                 "matches": [],
@@ -149,10 +193,10 @@ class Engine:
                 "escalation": None,
                 "reply": None,
             }
-        analysis = self._analyze(valid.text, prepared, hits, suspect)
+        analysis = self._analyze(text, prepared, hits, suspect)
         return self._decide(valid, analysis, strikes)
 
-    def _decide(self, c: ValidComment, analysis: Analysis, strikes: StrikeStore) -> Decision:
+    def _decide(self, c: Comment, analysis: Analysis, strikes: StrikeStore) -> Decision:
         pack = self.pack
         matches: list[Match] = []
         confirmed: set[str] = set()
@@ -172,8 +216,10 @@ class Engine:
             else:
                 weak.setdefault(entry.category, set()).add(entry.rule)
         for category, weak_rules in weak.items():
-            # Several independent weak signals of one category confirm it.
-            if len(weak_rules) >= pack.corroborating_rules:
+            # Several independent weak signals of one category confirm it; personal data is
+            # one more signal that a first-person remark is a request about one's own case.
+            signals = len(weak_rules) + (category == "assistance" and bool(analysis.pii))
+            if signals >= pack.corroborating_rules:
                 confirmed.add(category)
             elif pack.categories[category].on_borderline == "escalate":
                 borderline.add(category)
@@ -193,6 +239,7 @@ class Engine:
         reasons: list[str] = []
         urgent = False
         escalation_causes: list[str] = []
+        role = c.role
         pii_in_private = c.kind == "private_message" and pack.pii_keep_in_private_messages
         ladders_hit: dict[str, list[str]] = {}
         for category in sorted(confirmed, key=_CATEGORY_ORDER.__getitem__):
@@ -225,7 +272,7 @@ class Engine:
                 f"{ordinal} {name} violation within {ladder.window_days} days"
                 f" ({', '.join(categories)})" + (f": {', '.join(step)}" if step else "")
             )
-            if c.role == "employee" and pack.employee_actions:
+            if role == "employee" and pack.employee_actions:
                 actions.update(pack.employee_actions)
 
         if borderline:
@@ -245,12 +292,12 @@ class Engine:
 
         escalation = None
         if "escalate" in actions:
-            escalation = self._route(c.created, urgent)
+            escalation = self._route(c.created_at, urgent)
             reasons.append(_escalation_reason(escalation, escalation_causes))
         return {
             "comment_id": c.id,
             "channel": c.channel,
-            "author_id": c.author_id,
+            "author_id": c.author.id,
             "categories": sorted(confirmed | borderline, key=_CATEGORY_ORDER.__getitem__),
             "actions": sorted(actions, key=_ACTION_ORDER.__getitem__),
             "matches": matches,
@@ -261,11 +308,11 @@ class Engine:
             "reply": self._reply(actions, c.lang, langs),
         }
 
-    def _allow(self, c: ValidComment) -> Decision:
+    def _allow(self, c: Comment) -> Decision:
         return {
             "comment_id": c.id,
             "channel": c.channel,
-            "author_id": c.author_id,
+            "author_id": c.author.id,
             "categories": [],
             "actions": ["allow"],
             "matches": [],
@@ -276,12 +323,12 @@ class Engine:
             "reply": None,
         }
 
-    def _strike(self, c: ValidComment, strikes: StrikeStore, ladder: str, window: int) -> int:
-        key = f"{c.channel}:{c.author_id}"
+    def _strike(self, c: Comment, strikes: StrikeStore, ladder: str, window: int) -> int:
+        key = f"{c.channel}:{c.author.id}"
         number, updated = record_strike(
             strikes.get_strikes(key),
             c.id,
-            c.created.timestamp(),
+            c.created_at.timestamp(),
             ladder,
             window,
             self._longest_window,

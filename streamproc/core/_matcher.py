@@ -13,7 +13,7 @@ link shorteners say that the text has a link worth parsing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -55,11 +55,7 @@ class Matcher:
     """Compiled lexicon: scan a prepared text, then resolve hits into :class:`Found` matches."""
 
     def __init__(self, entries: Sequence[LexiconEntry], link_words: Iterable[str] = ()) -> None:
-        banned = [e for e in entries if not e.is_allow]
-        allow = [e for e in entries if e.is_allow]
-        self.entries: tuple[LexiconEntry, ...] = tuple(banned) + tuple(
-            self._protective(banned, allow)
-        )
+        self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         codes: dict[str, list[int]] = {}
         for index, entry in enumerate(self.entries):
             for key, split in _keys(entry):
@@ -76,36 +72,43 @@ class Matcher:
         automaton.make_automaton()
         self.automaton = automaton
         self.key_count = len(automaton)
+        self.values: list[tuple[int, ...]] = [tuple(v) for v in codes.values()]
+        self.protective = self._protective()
 
-    @staticmethod
-    def _protective(
-        banned: Sequence[LexiconEntry], allow: Sequence[LexiconEntry]
-    ) -> list[LexiconEntry]:
-        """The allowlist entries inside which some banned pattern matches.
+    def _protective(self) -> frozenset[int]:
+        """Indices of the allowlist entries inside which some banned pattern matches.
 
-        The others protect nothing; leaving them out keeps ordinary words ("classe") from
-        sending comments down the slow path for no reason.
+        The others protect nothing (``policy check`` says so) and are inert on the fast path.
         """
-        if not banned or not allow:
-            return []
-        probe = ahocorasick.Automaton()
-        for entry in banned:
-            for key, _ in _keys(entry):
-                probe.add_word(key, 0)
-        probe.make_automaton()
-        useful = []
-        for entry in allow:
+        useful = set()
+        for index, entry in enumerate(self.entries):
+            if not entry.is_allow:
+                continue
             text = " " + entry.words + " "
             if entry.kind in ("prefix", "infix"):
                 text += "x "  # a continuation, so that prefix patterns get their chance
-            if next(probe.iter(text), None) is not None:
-                useful.append(entry)
-        return useful
+            for _, value in self.automaton.iter(text):
+                if isinstance(value, tuple) and any(
+                    not self.entries[code >> 1].is_allow for code in value
+                ):
+                    useful.add(index)
+                    break
+        return frozenset(useful)
 
-    def inert_allow_entries(self, entries: Sequence[LexiconEntry]) -> list[LexiconEntry]:
+    def inert_allow_entries(self, entries: Sequence[LexiconEntry] = ()) -> list[LexiconEntry]:
         """Allowlist entries that protect nothing (for ``policy check``)."""
-        kept = {id(e) for e in self.entries}
-        return [e for e in entries if e.is_allow and id(e) not in kept]
+        return [e for i, e in enumerate(self.entries) if e.is_allow and i not in self.protective]
+
+    def inert_values(
+        self, inert_entry: Callable[[LexiconEntry], bool]
+    ) -> frozenset[tuple[int, ...]]:
+        """The automaton values whose every entry ``inert_entry`` deems unable to change a
+        decision alone (split-letter variants never are: they are obfuscation)."""
+        return frozenset(
+            value
+            for value in self.values
+            if all(not code & 1 and inert_entry(self.entries[code >> 1]) for code in value)
+        )
 
     def find(
         self, text: str, prepared: str, hits: Sequence[tuple[int, object]]
@@ -115,7 +118,8 @@ class Matcher:
         Returns the lexicon matches and whether a link trigger fired.
         """
         link = any(value == LINK_TRIGGER for _, value in hits)
-        if any(value == RUN_TRIGGER for _, value in hits):
+        runs = any(value == RUN_TRIGGER for _, value in hits)
+        if runs:
             variants = []
             for keep in (1, 2):
                 squeezed = squeeze_runs(prepared, keep)
@@ -126,14 +130,19 @@ class Matcher:
         for keep, normalized, variant_hits in variants:
             if not any(isinstance(v, tuple) for _, v in variant_hits):
                 continue
-            for item in self._resolve(text, keep, normalized, variant_hits):
+            for item in self._resolve(text, keep, normalized, variant_hits, runs):
                 found.setdefault((item.entry.rule, item.start, item.end), item)
         return _outermost(list(found.values())), link
 
     def _resolve(
-        self, text: str, keep: int, normalized: str, hits: Sequence[tuple[int, object]]
+        self,
+        text: str,
+        keep: int,
+        normalized: str,
+        hits: Sequence[tuple[int, object]],
+        runs: bool,
     ) -> Iterable[Found]:
-        offsets = OffsetMap(text, keep)
+        offsets = OffsetMap(text, keep, squeeze=runs)
         assert offsets.normalized == normalized, "normalizer and offset map disagree"
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []

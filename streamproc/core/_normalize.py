@@ -22,6 +22,7 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_right
+from itertools import accumulate
 
 __all__ = [
     "OTHER_LETTER",
@@ -183,6 +184,7 @@ def _fold_error_handler(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
 
 _RUN_OF_THREE = re.compile(r"([a-z])\1\1+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _SPACE_RUN = re.compile(r"  +")
 
 
@@ -228,9 +230,11 @@ def plain_form(text: str) -> str:
     """``text`` lowercased, accents stripped and non-letters made single spaces, with no
     leetspeak, homoglyph, run or split-letter folding: what a match looks like when its
     writer did not try to hide it."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    letters = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
-    return " ".join(letters.split())
+    lowered = text.lower()
+    if not lowered.isascii():
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub(" ", lowered).strip(" ")
 
 
 # --- Offsets -------------------------------------------------------------------------------
@@ -241,17 +245,13 @@ class _Deletions:
 
     __slots__ = ("_out", "_shift")
 
-    def __init__(self) -> None:
-        self._out: list[int] = [0]
-        self._shift: list[int] = [0]
-
-    def deleted(self, out_pos: int, count: int) -> None:
-        """``count`` input characters were deleted just before output position ``out_pos``."""
-        self._out.append(out_pos)
-        self._shift.append(self._shift[-1] + count)
+    def __init__(self, out: list[int], shift: list[int]) -> None:
+        self._out = out  # output positions where a deletion takes effect (ascending)
+        self._shift = shift  # characters deleted before each of them, in total
 
     def to_input(self, pos: int) -> int:
-        return pos + self._shift[bisect_right(self._out, pos) - 1]
+        index = bisect_right(self._out, pos) - 1
+        return pos if index < 0 else pos + self._shift[index]
 
 
 class _Anchors:
@@ -279,24 +279,19 @@ class _Anchors:
         return original + (folded - at)
 
 
-def _collapse_with_map(
-    text: str, pattern: re.Pattern[str], keep: int = 1
-) -> tuple[str, _Deletions]:
-    """Replace each match of ``pattern`` by its first ``keep`` characters, recording the
-    deletions."""
-    deletions = _Deletions()
-    parts: list[str] = []
-    last = 0
-    removed_before = 0
-    for m in pattern.finditer(text):
-        start, end = m.span()
-        parts.append(text[last : start + keep])
-        count = end - start - keep
-        deletions.deleted(start + keep - removed_before, count)
-        removed_before += count
-        last = end
-    parts.append(text[last:])
-    return "".join(parts), deletions
+def _deletions(text: str, pattern: re.Pattern[str], keep: int) -> _Deletions:
+    """The deletions made by replacing each match of ``pattern`` (a run of one repeated
+    character) in ``text`` with its first ``keep`` characters."""
+    spans = [m.span() for m in pattern.finditer(text)]
+    removed = list(accumulate(end - start - keep for start, end in spans))
+    out = [
+        start + keep - (total - (end - start - keep))
+        for (start, end), total in zip(spans, removed, strict=True)
+    ]
+    return _Deletions(out, removed)
+
+
+_NO_DELETIONS = _Deletions([], [])
 
 
 class OffsetMap:
@@ -309,7 +304,9 @@ class OffsetMap:
 
     __slots__ = ("_fold", "_runs", "_spaces", "normalized", "text")
 
-    def __init__(self, text: str, keep: int = 1) -> None:
+    def __init__(self, text: str, keep: int = 1, squeeze: bool = True) -> None:
+        """``squeeze=False`` skips the letter-run stage, for text known to have no run of
+        three identical letters (the matcher knows it from its run triggers)."""
         self.text = text
         folded = fold(text)
         # Stage 1, per-character fold: one to one except at the characters the charmap does
@@ -326,9 +323,16 @@ class OffsetMap:
                     shift += width - 1
                     anchors.add(i + 1 + shift, i + 1)
             self._fold = anchors
-        # Stage 2: padding and space collapse; stage 3: letter runs.
-        spaced, self._spaces = _collapse_with_map(" " + folded + " ", _SPACE_RUN)
-        self.normalized, self._runs = _collapse_with_map(spaced, _RUN_OF_THREE, keep)
+        # Stage 2: padding and space collapse; stage 3: letter runs (if there may be any).
+        padded = " " + folded + " "
+        self._spaces = _deletions(padded, _SPACE_RUN, 1)
+        spaced = collapse_spaces(padded)
+        if squeeze:
+            self._runs = _deletions(spaced, _RUN_OF_THREE, keep)
+            self.normalized = squeeze_runs(spaced, keep)
+        else:
+            self._runs = _NO_DELETIONS
+            self.normalized = spaced
 
     def origin(self, pos: int) -> int:
         """Index in the original text of the character that produced normalized ``pos``.

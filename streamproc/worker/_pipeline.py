@@ -73,9 +73,9 @@ class BatchProcessor:
         The caller awaits the futures before acknowledging the records, so that no offset is
         committed before its decision (or dead letter) is on the broker.
         """
-        moderate = self.engines.engine.moderate
+        moderate = self.engines.engine.moderate_json
         strikes = self.strikes
-        loads, dumps = orjson.loads, orjson.dumps
+        dumps = orjson.dumps
         clock = time.perf_counter
         actions_topic, dead_topic = self.actions_topic, self.dead_letter_topic
         futures: list[Any] = []
@@ -93,13 +93,11 @@ class BatchProcessor:
             strikes.partition = record.partition
             try:
                 if not record.value:
-                    raise CommentError("empty record")
-                decision = moderate(loads(record.value), strikes)
+                    raise CommentError("empty record", "invalid_json")
+                decision = moderate(record.value, strikes)
                 payload = dumps(decision)
-            except orjson.JSONDecodeError as exc:
-                kind, reason = "invalid_json", f"invalid JSON: {exc}"
             except CommentError as exc:
-                kind, reason = "invalid_comment", exc.reason
+                kind, reason = exc.kind, exc.reason
             except Exception as exc:  # a bug must not stop the stream or lose the record
                 kind, reason = "engine_error", f"{type(exc).__name__}: {exc}"
             else:

@@ -3,6 +3,7 @@ employees, borderline matches and moderation hours."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -197,12 +198,16 @@ def test_several_weak_signals_confirm_a_category(
     assert d["categories"] == ["hate"] and d["actions"] == ["remove", "block", "report_platform"]
 
 
-def test_a_weak_assistance_cue_alone_is_ignored_but_shown(
+def test_a_weak_assistance_cue_alone_is_ignored(
     mini_engine: Engine, comment: CommentFactory
 ) -> None:
     d = decide(mini_engine, comment("parlavo della mia pensione con un amico"))
-    assert d["actions"] == ["allow"] and d["categories"] == []
-    assert [m["rule"] for m in d["matches"]] == ["assistance.it.mia_pensione"]
+    assert d["actions"] == ["allow"] and d["categories"] == [] and d["matches"] == []
+    # Not when the comment also carries personal data: then it is a request, with the data.
+    pii = decide(mini_engine, comment("la mia pensione: chiamatemi al 333 123 4567"))
+    assert pii["categories"] == ["pii", "assistance"]
+    assert pii["actions"] == ["remove", "redirect"]
+    assert [m["rule"] for m in pii["matches"]] == ["assistance.it.mia_pensione", "pii.phone"]
     both = decide(mini_engine, comment("la mia pensione e la mia rendita sono in ritardo"))
     assert both["categories"] == ["assistance"] and both["actions"] == ["redirect"]
 
@@ -239,40 +244,52 @@ def test_urgent_cases_are_not_deferred(mini_engine: Engine, comment: CommentFact
     assert any("urgent" in r for r in d["reasons"])
 
 
+GOOD = {
+    "id": "a",
+    "channel": "x",
+    "author": {"id": "u"},
+    "text": "t",
+    "created_at": "2026-01-01T10:00:00Z",
+}
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        ([], "must be a JSON object"),
-        ({}, "missing field 'id'"),
-        ({"id": 1}, "'id' must be a string"),
-        ({"id": "a", "channel": "x", "text": "t", "created_at": "2026-01-01T00:00:00Z"}, "author"),
-        (
-            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": 5, "created_at": "x"},
-            "'text' must be a string",
-        ),
-        (
-            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "t", "created_at": "ieri"},
-            "ISO 8601",
-        ),
-        (
-            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "t",
-             "created_at": "2026-01-01T10:00:00"},
-            "UTC offset",
-        ),
-        (
-            {"id": "a", "channel": "x", "author": {"id": "u", "role": "boss"}, "text": "t",
-             "created_at": "2026-01-01T10:00:00Z"},
-            "author.role",
-        ),
-        (
-            {"id": "a", "channel": "x", "author": {"id": "u"}, "text": "x" * 5001,
-             "created_at": "2026-01-01T10:00:00Z"},
-            "over the limit",
-        ),
+        ([], "Expected `object`, got `array`"),
+        ({}, "Object missing required field `id`"),
+        ({**GOOD, "id": 1}, "Expected `str`, got `int` - at `$.id`"),
+        ({**GOOD, "id": ""}, "Expected `str` of length >= 1 - at `$.id`"),
+        ({k: v for k, v in GOOD.items() if k != "author"}, "missing required field `author`"),
+        ({**GOOD, "text": 5}, "Expected `str`, got `int` - at `$.text`"),
+        ({**GOOD, "created_at": "ieri"}, "Invalid RFC3339 encoded datetime - at `$.created_at`"),
+        ({**GOOD, "created_at": "2026-01-01T10:00:00"}, "with a timezone component"),
+        ({**GOOD, "author": {"id": "u", "role": "boss"}}, "Invalid enum value 'boss'"),
+        ({**GOOD, "kind": "dm"}, "Invalid enum value 'dm' - at `$.kind`"),
+        ({**GOOD, "text": "x" * 5001}, "5001 characters, over the limit of 5000"),
     ],
-)  # fmt: skip
+)
 def test_malformed_comments_are_rejected_with_a_reason(
     mini_engine: Engine, payload: object, reason: str
 ) -> None:
-    with pytest.raises(CommentError, match=reason):
+    with pytest.raises(CommentError, match=re.escape(reason)) as parsed:
         mini_engine.moderate(payload, MemoryStrikeStore())
+    with pytest.raises(CommentError, match=re.escape(reason)) as raw:
+        mini_engine.moderate_json(orjson.dumps(payload), MemoryStrikeStore())
+    assert parsed.value.kind == raw.value.kind == "invalid_comment"
+
+
+@pytest.mark.parametrize("raw", [b"not json", b'{"id": "a",', b"", b"\xff\xfe"])
+def test_bytes_that_are_not_json_are_rejected_as_such(mini_engine: Engine, raw: bytes) -> None:
+    with pytest.raises(CommentError, match="invalid JSON") as info:
+        mini_engine.moderate_json(raw, MemoryStrikeStore())
+    assert info.value.kind == "invalid_json"
+
+
+def test_optional_nulls_mean_defaults(mini_engine: Engine) -> None:
+    nulls = {**GOOD, "kind": None, "lang": None, "author": {"id": "u", "role": None, "name": None}}
+    assert mini_engine.moderate(nulls, MemoryStrikeStore())["actions"] == ["allow"]
+    extra = {**GOOD, "platform_metadata": {"likes": 3}}  # unknown fields are ignored
+    assert mini_engine.moderate_json(orjson.dumps(extra), MemoryStrikeStore())["actions"] == [
+        "allow"
+    ]
