@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import codecs
 import time
-from functools import partial
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Final
 
 from streamproc.core._hours import ModerationHours
@@ -21,10 +21,10 @@ from streamproc.core._matcher import Found, Matcher
 from streamproc.core._models import (
     ACTIONS,
     CATEGORIES,
+    Comment,
     Decision,
     Escalation,
     Match,
-    Comment,
     decode_comment,
     validate_comment,
 )
