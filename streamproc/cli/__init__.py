@@ -6,6 +6,7 @@ import click
 
 from streamproc._version import __version__
 from streamproc.cli._broker import broker
+from streamproc.cli._demo import demo
 from streamproc.cli._moderate import moderate
 from streamproc.cli._policy import policy
 from streamproc.cli._publish import publish
@@ -19,6 +20,7 @@ def main() -> None:
     """Moderate social media comments against an institution's policy."""
 
 
+main.add_command(demo)
 main.add_command(moderate)
 main.add_command(policy)
 main.add_command(broker)
