@@ -130,7 +130,12 @@ def test_poison_records_go_to_the_dead_letter_topic_and_the_stream_goes_on(
     run = unique()
     not_json = f"this is not JSON nj-{run}".encode()
     no_text = orjson.dumps(
-        {"id": f"nt-{run}", "channel": "facebook", "author": {"id": run}, "created_at": "x"}
+        {
+            "id": f"nt-{run}",
+            "channel": "facebook",
+            "author": {"id": run},
+            "created_at": "2026-11-18T10:30:00+01:00",
+        }
     )
     after = comment("Grazie, tutto chiaro.", author=run)
     publish(kafka_settings, [comment("Prima del veleno", author=run)])
@@ -145,7 +150,8 @@ def test_poison_records_go_to_the_dead_letter_topic_and_the_stream_goes_on(
     assert b"invalid JSON" in headers["streamproc.reason"]
     assert headers["streamproc.source"].startswith(b"comments.twitter/")
     (invalid,) = dead[f"nt-{run}"]
-    assert dict(invalid.headers)["streamproc.reason"] == b"missing field 'text'"
+    assert dict(invalid.headers)["streamproc.reason"] == b"Object missing required field `text`"
+    assert dict(invalid.headers)["streamproc.error"] == b"invalid_comment"
 
     assert read_decisions(kafka_settings, [after["id"]])[after["id"]][0]["actions"] == ["allow"]
     assert worker.metric("streamproc_dead_letters_total") >= 2
