@@ -141,9 +141,10 @@ def ndjson_lines(count: int, seed: int = 2026) -> list[bytes]:
 
 
 def synthetic_terms(count: int, seed: int = 7) -> list[str]:
-    """Pronounceable pseudo-words unlikely to occur in real text, for lexicon-size scaling."""
+    """Pronounceable pseudo-words that no Italian or English text contains (their consonant
+    clusters do not occur in either language), for lexicon-size scaling."""
     rng = random.Random(seed)
-    onsets = ["b", "d", "f", "g", "k", "p", "t", "v", "z", "br", "dr", "gr", "kr", "tr", "zv"]
+    onsets = ["kv", "zb", "xr", "dz", "gv", "tk", "pf", "bz", "vk", "zd", "qr", "jx", "wz", "hq"]
     vowels = ["a", "e", "i", "o", "u", "ya", "yo"]
     codas = ["", "", "k", "x", "q", "zh"]
     terms: set[str] = set()
