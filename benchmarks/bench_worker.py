@@ -63,12 +63,13 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import NewTopic, RecordsToDelete
+from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from benchmarks.corpus import ndjson_lines
 from streamproc.connect import publish_lines
 from streamproc.kafka import (
+    Action,
     KafkaSettings,
     LocalBroker,
     admin_client,
@@ -348,12 +349,23 @@ async def delete_group(admin: Any, group: str, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.5)
 
 
-async def truncate(admin: Any, settings: KafkaSettings, tps: list[TopicPartition]) -> None:
-    """Delete every record of the partitions (their log start moves to the end)."""
-    ends = await end_offsets(settings, tps)
-    todo = {tp: RecordsToDelete(ends[tp]) for tp in tps if ends[tp] > 0}
-    if todo:
-        await admin.delete_records(todo, timeout_ms=30_000)
+async def recreate(admin: Any, topic: str, timeout: float = 60.0) -> None:
+    """Delete a declared topic and create it again, empty, with the project's ``apply``.
+
+    (DeleteRecords is refused on compacted topics such as a table's changelog.)
+    """
+    if topic in await admin.list_topics():
+        await admin.delete_topics([topic])
+    deadline = time.monotonic() + timeout
+    while True:
+        if topic not in await admin.list_topics():
+            with contextlib.suppress(Exception):  # may still be marked for deletion
+                report = await apply(load_declarations(), admin)
+                if any(r.name == topic and r.action is Action.CREATE for r in report.results):
+                    return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"could not recreate {topic}")
+        await asyncio.sleep(0.5)
 
 
 # The bare loop (runs in its own process: --bare-loop) -----------------------------------------
@@ -559,7 +571,7 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
 async def worker_round(bench: Bench, index: int) -> dict[str, Any]:
     async with admin_client(bench.settings) as admin:
         await delete_group(admin, APP_ID)  # from offset 0 again ...
-        await truncate(admin, bench.settings, bench.tps(CHANGELOG))  # ... with no strikes
+        await recreate(admin, CHANGELOG)  # ... with no strikes to recover
     before = await end_offsets(bench.settings, bench.tps(ACTIONS, DEAD_LETTERS))
     worker = WorkerProcess(bench, f"worker-{index}")
     sampler = CpuSampler({"proc": worker.start(), "broker": bench.broker_pid})
@@ -674,11 +686,15 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
     for value, stamp in zip(comments.values, comments.stamps, strict=True):
         sent_at[orjson.loads(value or b"{}").get("id", "").encode()] = stamp
     latencies: list[int] = []
+    by_second: dict[int, list[int]] = {}  # p50 per second of the window: is it steady?
     seen: set[bytes | None] = set()
+    first_sent = min(sent_at.values(), default=0)
     for key, stamp in zip(decisions.keys, decisions.stamps, strict=True):
         if key in sent_at and key not in seen:
             seen.add(key)
-            latencies.append(stamp - sent_at[key])
+            latency = stamp - sent_at[key]
+            latencies.append(latency)
+            by_second.setdefault((sent_at[key] - first_sent) // 1000, []).append(latency)
     latencies.sort()
     if not latencies:
         raise RuntimeError("latency: no decision could be paired with its comment")
@@ -701,6 +717,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         "p99_ms": pct(0.99),
         "max_ms": float(latencies[-1]),
         "mean_ms": statistics.fmean(latencies),
+        "p50_ms_by_second": [statistics.median(v) for _, v in sorted(by_second.items())],
         "histogram_p50_ms": hist_p50 * 1000 if hist_p50 is not None else None,
         "histogram_p99_ms": hist_p99 * 1000 if hist_p99 is not None else None,
         "worker_cpu_cores": sampler.used("proc", published_at, published_at + summary.seconds)
@@ -719,14 +736,13 @@ async def setup(bench: Bench) -> None:
         if report.has_errors:
             raise RuntimeError("\n".join(report.lines()))
         await admin.create_topics([NewTopic(BARE_OUT, num_partitions=6, replication_factor=1)])
+        for _ in range(100):  # visible in the metadata before the first round uses it
+            if BARE_OUT in await admin.list_topics():
+                break
+            await asyncio.sleep(0.1)
     for declaration in declarations:
         bench.partitions[declaration.name] = declaration.partitions
     bench.partitions[BARE_OUT] = 6
-    for _ in range(50):  # the scratch topic must be visible before the first round
-        ends = await end_offsets(bench.settings, bench.tps(BARE_OUT))
-        if len(ends) == 6:
-            break
-        await asyncio.sleep(0.2)
 
 
 async def run(bench: Bench, rounds: int, latency_seconds: float) -> dict[str, Any]:
@@ -800,6 +816,10 @@ def summarize(results: dict[str, Any], count: int) -> None:
         f"{lat['published']:,} comments, {lat['paired']:,} paired): produce -> decision on the "
         f"broker p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms, max {lat['max_ms']:.0f} ms"
         f"{hist}; worker {lat['worker_cpu_cores']:.2f} cores busy"
+    )
+    print(
+        "  p50 by second of the window (ms): "
+        + " ".join(f"{v:.0f}" for v in lat["p50_ms_by_second"])
     )
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import ahocorasick
 
@@ -31,8 +30,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """A lexicon entry found in a comment, with its span in the original text."""
 
     entry: LexiconEntry
@@ -130,7 +128,7 @@ class Matcher:
         for keep, normalized, variant_hits in variants:
             if not any(isinstance(v, tuple) for _, v in variant_hits):
                 continue
-            for item in self._resolve(text, keep, normalized, variant_hits, runs):
+            for item in self._resolve(text, keep, normalized, variant_hits, runs, prepared):
                 found.setdefault((item.entry.rule, item.start, item.end), item)
         return _outermost(list(found.values())), link
 
@@ -141,8 +139,9 @@ class Matcher:
         normalized: str,
         hits: Sequence[tuple[int, object]],
         runs: bool,
+        prepared: str,
     ) -> Iterable[Found]:
-        offsets = OffsetMap(text, keep, squeeze=runs)
+        offsets = OffsetMap(text, keep, squeeze=runs, prepared=prepared)
         assert offsets.normalized == normalized, "normalizer and offset map disagree"
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []
@@ -205,6 +204,8 @@ def _every_token_has_a_letter(original: str) -> bool:
 
 def _outermost(found: list[Found]) -> list[Found]:
     """Drop matches lying inside a longer match of the same category."""
+    if len(found) < 2:
+        return found
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))
     kept: list[Found] = []
     for item in found:

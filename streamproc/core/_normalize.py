@@ -22,7 +22,6 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
 
 __all__ = [
     "OTHER_LETTER",
@@ -282,13 +281,15 @@ class _Anchors:
 def _deletions(text: str, pattern: re.Pattern[str], keep: int) -> _Deletions:
     """The deletions made by replacing each match of ``pattern`` (a run of one repeated
     character) in ``text`` with its first ``keep`` characters."""
-    spans = [m.span() for m in pattern.finditer(text)]
-    removed = list(accumulate(end - start - keep for start, end in spans))
-    out = [
-        start + keep - (total - (end - start - keep))
-        for (start, end), total in zip(spans, removed, strict=True)
-    ]
-    return _Deletions(out, removed)
+    out: list[int] = []
+    shift: list[int] = []
+    total = 0
+    for m in pattern.finditer(text):
+        start, end = m.span()
+        out.append(start + keep - total)
+        total += end - start - keep
+        shift.append(total)
+    return _Deletions(out, shift)
 
 
 _NO_DELETIONS = _Deletions([], [])
@@ -304,9 +305,12 @@ class OffsetMap:
 
     __slots__ = ("_fold", "_runs", "_spaces", "normalized", "text")
 
-    def __init__(self, text: str, keep: int = 1, squeeze: bool = True) -> None:
+    def __init__(
+        self, text: str, keep: int = 1, squeeze: bool = True, prepared: str | None = None
+    ) -> None:
         """``squeeze=False`` skips the letter-run stage, for text known to have no run of
-        three identical letters (the matcher knows it from its run triggers)."""
+        three identical letters (the matcher knows it from its run triggers); ``prepared``
+        is :func:`prepare` of ``text`` if the caller has it already."""
         self.text = text
         folded = fold(text)
         # Stage 1, per-character fold: one to one except at the characters the charmap does
@@ -326,7 +330,7 @@ class OffsetMap:
         # Stage 2: padding and space collapse; stage 3: letter runs (if there may be any).
         padded = " " + folded + " "
         self._spaces = _deletions(padded, _SPACE_RUN, 1)
-        spaced = collapse_spaces(padded)
+        spaced = prepared if prepared is not None else collapse_spaces(padded)
         if squeeze:
             self._runs = _deletions(spaced, _RUN_OF_THREE, keep)
             self.normalized = squeeze_runs(spaced, keep)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamproc.core import Engine, Matcher, normalize, parse_pack
+from streamproc.core import Engine, Matcher, MemoryStrikeStore, normalize, parse_pack
 
 from .conftest import mini_files
 
@@ -134,3 +134,64 @@ def test_spans_always_map_back_to_the_original(
         squeezed = {normalize(original, 1), normalize(original, 2)}
         compact = {s.replace(" ", "") for s in squeezed}
         assert any(f.entry.words.replace(" ", "") in c for c in compact), (text, original)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=st.text(max_size=300), role=st.sampled_from(["public", "employee"]))
+def test_any_text_gets_a_decision_whose_spans_are_in_the_text(
+    mini_engine: Engine, text: str, role: str
+) -> None:
+    comment = {
+        "id": "h",
+        "channel": "youtube",
+        "author": {"id": "a", "role": role},
+        "text": text,
+        "created_at": "2026-11-21T23:30:00+01:00",
+    }
+    decision = mini_engine.moderate(comment, MemoryStrikeStore())
+    assert decision["actions"]
+    for m in decision["matches"]:
+        assert 0 <= m["start"] < m["end"] <= len(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            [
+                "stronzo",
+                "c4zz0",
+                "s t r o n z o",
+                "merda",
+                "ciao",
+                "333 123 4567",
+                "RSSMRA85T10A562S",
+                "mario@example.com",
+                "bit.ly/x",
+                "troia",
+                "a",
+            ]
+        ),
+        max_size=8,
+    ),
+    glue=st.sampled_from([" ", ", ", "\u200b ", " 😡 ", "\n"]),
+)
+def test_every_span_maps_back_to_what_matched(
+    mini_engine: Engine, words: list[str], glue: str
+) -> None:
+    text = glue.join(words)
+    decision = mini_engine.moderate(
+        {
+            "id": "h",
+            "channel": "x",
+            "author": {"id": "a"},
+            "text": text,
+            "created_at": "2026-11-18T10:00:00Z",
+        },
+        MemoryStrikeStore(),
+    )
+    for m in decision["matches"]:
+        original = text[m["start"] : m["end"]]
+        assert original.strip() == original and original, (text, m)
+        if m["category"] == "pii":
+            assert original in {"333 123 4567", "RSSMRA85T10A562S", "mario@example.com"}
