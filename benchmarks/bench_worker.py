@@ -441,6 +441,7 @@ class Bench:
     comment_topics: list[str]
     partitions: dict[str, int]
     max_records: int
+    worker_env: dict[str, str] = field(default_factory=dict)  # --worker-env: settings to try
 
     @property
     def broker_pid(self) -> int:
@@ -466,6 +467,7 @@ class WorkerProcess:
             "STREAMPROC_METRICS_PORT": str(self.metrics_port),
             "STREAMPROC_WORKER_DIR": str(self.directory / "data"),
             "STREAMPROC_LOG_LEVEL": "WARNING",
+            **bench.worker_env,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.spawned = 0.0
@@ -718,6 +720,13 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         "max_ms": float(latencies[-1]),
         "mean_ms": statistics.fmean(latencies),
         "p50_ms_by_second": [statistics.median(v) for _, v in sorted(by_second.items())],
+        "cores_by_second": {
+            name: [
+                round(sampler.used(name, published_at + i, published_at + i + 1), 2)
+                for i in range(int(summary.seconds))
+            ]
+            for name in ("proc", "broker")
+        },
         "histogram_p50_ms": hist_p50 * 1000 if hist_p50 is not None else None,
         "histogram_p99_ms": hist_p99 * 1000 if hist_p99 is not None else None,
         "worker_cpu_cores": sampler.used("proc", published_at, published_at + summary.seconds)
@@ -821,6 +830,9 @@ def summarize(results: dict[str, Any], count: int) -> None:
         "  p50 by second of the window (ms): "
         + " ".join(f"{v:.0f}" for v in lat["p50_ms_by_second"])
     )
+    cores = lat["cores_by_second"]
+    print("  worker cores by second:  " + " ".join(f"{v:.2f}" for v in cores["proc"]))
+    print("  broker cores by second:  " + " ".join(f"{v:.2f}" for v in cores["broker"]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -831,6 +843,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small and short, for CI")
     parser.add_argument(
         "--max-records", type=int, default=5000, help="the bare loop's getmany max_records"
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the worker, e.g. STREAMPROC_BATCH_SIZE=5000 (repeatable)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     # Internal: the bare loop's own process.
@@ -843,6 +862,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = args.rounds or (1 if args.quick else 2)
     latency_seconds = args.latency_seconds or (8.0 if args.quick else 20.0)
     topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
+    if any("=" not in item for item in args.worker_env):
+        parser.error("--worker-env takes NAME=VALUE")
+    worker_env = dict(item.split("=", 1) for item in args.worker_env)
 
     if args.bare_loop:
         asyncio.run(
@@ -872,8 +894,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             comment_topics=topics,
             partitions={},
             max_records=args.max_records,
+            worker_env=worker_env,
         )
         results = asyncio.run(run(bench, rounds, latency_seconds))
+    except KeyboardInterrupt:
+        print("interrupted: stopping the worker and the broker", file=sys.stderr)
+        return 130
     finally:
         _kill_children()
         broker.stop(timeout=20)
@@ -907,6 +933,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "bare_max_records": args.max_records,
+        "worker_env": worker_env,
         "wall_seconds": time.perf_counter() - started,
     }
     summarize(results, count)
