@@ -101,8 +101,6 @@ def create_app(
     @app.agent(comments, name="moderate")
     async def moderate(stream: Any) -> None:  # a faust.Stream; noack_take yields events
         send = app.producer.send
-        if fast_drain:
-            _fastdrain.watch_buffer(stream.channel.queue)
         async for events in stream.noack_take(settings.batch_size, within=settings.batch_seconds):
             try:
                 futures, stamps = await processor.process([e.message for e in events], send)
