@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from typing import Any
 
 import faust
@@ -28,6 +29,7 @@ from streamproc.worker._strikes import TableStrikeStore
 __all__ = ["create_app"]
 
 log = logging.getLogger("streamproc.worker")
+STALL_SECONDS = 10.0
 
 
 def _credentials(settings: WorkerSettings) -> Any:
@@ -122,11 +124,15 @@ def create_app(
         with contextlib.suppress(KeyError):
             app.sensors.remove(app.monitor)
 
+    progress: dict[Any, tuple[int, float]] = {}
+
     @app.timer(interval=2.0)
     async def report_lag() -> None:
         consumer = app.consumer
         assigned = [tp for tp in consumer.assignment() if tp.topic in settings.topics]
         metrics.assigned_partitions.set(len(assigned))
+        now = time.monotonic()
+        stalled = []
         for tp in assigned:
             decided = processor.positions.get((tp.topic, tp.partition))
             position = decided + 1 if decided is not None else await consumer.position(tp)
@@ -134,6 +140,21 @@ def create_app(
                 continue
             lag = max(consumer.highwater(tp) - position, 0)
             metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+            last = progress.get(tp)
+            if last is None or last[0] != position or lag == 0:
+                progress[tp] = (position, now)
+            elif now - last[1] > STALL_SECONDS:
+                stalled.append(tp)
+        if stalled and not app.in_recovery and getattr(consumer, "flow_active", True):
+            # Records wait on these partitions but none has come for STALL_SECONDS: the
+            # fetcher has lost them (an upstream Faust/aiokafka bug after rebalances). Seeking
+            # to the next undecided offset makes it fetch them again; a record that was already
+            # fetched is either dropped by Faust or decided twice, never lost.
+            log.warning("no progress on %s with records waiting: fetching again", stalled)
+            for tp in stalled:
+                metrics.stalls.labels(tp.topic).inc()
+                await consumer.seek(tp, progress[tp][0])
+                progress[tp] = (progress[tp][0], now)
 
     if watcher is not None:
 

@@ -126,6 +126,12 @@ class WorkerMetrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.stalls = Counter(
+            "streamproc_fetch_stalls",
+            "Partitions found with records waiting but no progress, and fetched again.",
+            ["topic"],
+            registry=r,
+        )
         self.assigned_partitions = Gauge(
             "streamproc_assigned_partitions",
             "Comment-topic partitions assigned to this worker.",

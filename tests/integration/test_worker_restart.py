@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -61,7 +63,17 @@ def test_strikes_survive_a_kill_and_every_comment_gets_a_decision(
         assert "second conduct violation" in " ".join(blocked["reasons"])
 
         missing = [c["id"] for c in filler if c["id"] not in decisions]
-        assert missing == [], f"{len(missing)} comments never got a decision"
+        state = "\n".join(
+            line
+            for line in restarted.metrics().splitlines()
+            if line.startswith(("streamproc_consumer_lag", "streamproc_comments_consumed_total"))
+        )
+        if missing:
+            assert restarted.process is not None
+            os.kill(restarted.process.pid, signal.SIGUSR1)  # mode's Worker logs every task
+            time.sleep(3)
+            state += "\n" + restarted.log_path.read_text(errors="replace")[-60000:]
+        assert missing == [], f"{len(missing)} comments never got a decision\n{state}"
         # At-least-once: some comments may have been decided twice around the kill, never with
         # different outcomes.
         for c in filler:
