@@ -117,13 +117,23 @@ class Matcher:
         """
         link = any(value == LINK_TRIGGER for _, value in hits)
         runs = any(value == RUN_TRIGGER for _, value in hits)
+        variants = [(1, prepared, list(hits))]
         if runs:
-            variants = []
+            squeezed_variants = []
             for keep in (1, 2):
                 squeezed = squeeze_runs(prepared, keep)
-                variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
-        else:
-            variants = [(1, prepared, list(hits))]
+                squeezed_variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
+            # Only worth resolving if squeezing found something the text as written did not
+            # (runs often come from numbers: "333 123" folds to "eee ie2").
+            seen = {v for _, v in hits if isinstance(v, tuple)}
+            if any(
+                isinstance(v, tuple) and v not in seen
+                for _, _, variant_hits in squeezed_variants
+                for _, v in variant_hits
+            ):
+                variants = squeezed_variants
+            else:
+                runs = False
         found: dict[tuple[str, int, int], Found] = {}
         for keep, normalized, variant_hits in variants:
             if not any(isinstance(v, tuple) for _, v in variant_hits):
