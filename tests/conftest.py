@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +23,7 @@ from streamproc.kafka import (
     free_port,
     load_declarations,
 )
+from tests.integration._streaming import streamproc_env
 
 # The first run fetches the jars with Maven; later starts take a few seconds.
 _BROKER_START_TIMEOUT = 300.0
@@ -60,11 +60,7 @@ def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
 @pytest.fixture
 def kafka_env(kafka_bootstrap: str) -> dict[str, str]:
     """Environment for a ``streamproc`` subprocess that must talk to the session's broker."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    if "STREAMPROC_CACHE" in os.environ:
-        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
-    env["STREAMPROC_BROKER"] = kafka_bootstrap
-    return env
+    return streamproc_env(kafka_bootstrap)
 
 
 @pytest.fixture(scope="session")

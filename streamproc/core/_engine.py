@@ -180,19 +180,7 @@ class Engine:
                 and all(v in self._inert[valid.author.role or "public"] for _, v in hits)
             )
         ):
-            return {
-                "comment_id": valid.id,
-                "channel": valid.channel,
-                "author_id": valid.author.id,
-                "categories": [],
-                "actions": ["allow"],
-                "matches": [],
-                "policy_version": self.policy_version,
-                "reasons": [],
-                "decided_at": self._stamps.now(),
-                "escalation": None,
-                "reply": None,
-            }
+            return self._allow(valid)
         analysis = self._analyze(text, prepared, hits, suspect)
         return self._decide(valid, analysis, strikes)
 

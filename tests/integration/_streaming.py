@@ -28,6 +28,16 @@ def streamproc_command() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("streamproc") or "streamproc"]
 
 
+def streamproc_env(bootstrap: str) -> dict[str, str]:
+    """Environment for a ``streamproc`` subprocess that must talk to the broker at
+    ``bootstrap``: this process's environment without any other STREAMPROC_ setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
+    if "STREAMPROC_CACHE" in os.environ:
+        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
+    env["STREAMPROC_BROKER"] = bootstrap
+    return env
+
+
 def unique(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 

@@ -4,7 +4,6 @@ letters, policy hot reload."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from ._streaming import (
     read_dead_letters,
     read_decisions,
     streamproc_command,
+    streamproc_env,
     unique,
 )
 
@@ -67,12 +67,7 @@ MIXED = [
 ]  # fmt: skip
 
 
-def worker_env(bootstrap: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    if "STREAMPROC_CACHE" in os.environ:
-        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
-    env["STREAMPROC_BROKER"] = bootstrap
-    return env
+worker_env = streamproc_env
 
 
 @pytest.fixture(scope="module")
