@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from streamproc.cli._common import exit_with_issues, read_pack_or_exit
 from streamproc.core import Matcher, PackError, PackIssue, check_pack, parse_pack, read_pack_files
 
 
@@ -22,9 +23,7 @@ def check(path: Path) -> None:
     try:
         files = read_pack_files(path)
     except PackError as exc:
-        for issue in exc.issues:
-            click.echo(str(issue), err=True)
-        raise SystemExit(1) from None
+        exit_with_issues(exc)
     issues = check_pack(files)
     errors = [i for i in issues if i.level == "error"]
     if errors:
@@ -66,13 +65,7 @@ def publish(path: Path, topic: str) -> None:
     from streamproc.core import bundle_pack
     from streamproc.kafka import KafkaSettings, KafkaSettingsError
 
-    files = read_pack_files(path)
-    try:
-        pack = parse_pack(files)
-    except PackError as exc:
-        for issue in exc.issues:
-            click.echo(str(issue), err=True)
-        raise SystemExit(1) from None
+    files, pack = read_pack_or_exit(path)
     try:
         settings = KafkaSettings.from_env()
     except KafkaSettingsError as exc:
