@@ -163,16 +163,8 @@ class Engine:
     def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
         """Decide what to do with a validated comment."""
         text = valid.text
-        # The fast path (see the module docstring), inlined: most comments end here.
-        if text.isascii():
-            raw = text.encode("ascii")
-        else:
-            raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
-        prepared = " " + raw.translate(_BYTE_FOLD).decode("ascii") + " "
-        while "  " in prepared:
-            prepared = prepared.replace("  ", " ")
-        hits = list(self._automaton.iter(prepared))
-        suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS
+        # The fast path (see the module docstring): most comments end here.
+        prepared, hits, suspect = self._scan(text)
         if not suspect and (
             not hits
             or (

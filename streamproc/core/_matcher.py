@@ -93,7 +93,7 @@ class Matcher:
                     break
         return frozenset(useful)
 
-    def inert_allow_entries(self, entries: Sequence[LexiconEntry] = ()) -> list[LexiconEntry]:
+    def inert_allow_entries(self) -> list[LexiconEntry]:
         """Allowlist entries that protect nothing (for ``policy check``)."""
         return [e for i, e in enumerate(self.entries) if e.is_allow and i not in self.protective]
 
