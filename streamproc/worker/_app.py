@@ -162,5 +162,4 @@ def create_app(
         async def watch_policy() -> None:
             await watcher.watch()
 
-    app.streamproc_processor = processor  # type: ignore[attr-defined]
     return app
