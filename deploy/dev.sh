@@ -67,7 +67,7 @@ case "${1:-}" in
     log "types (mypy; strict on streamproc.core)"
     "$venv/bin/mypy" streamproc
     log "benchmarks (short run; ratios against baselines measured side by side)"
-    "$venv/bin/python" -m benchmarks.bench_engine --count 40000 --rounds 2 --terms 100000
+    "$venv/bin/python" -m benchmarks.bench_engine --count 40000 --rounds 2 --terms 100000 --repeats 3
     "$venv/bin/python" -m benchmarks.bench_worker --quick
     log "tests (pytest)"
     exec "$venv/bin/python" -m pytest "${@:2}"
