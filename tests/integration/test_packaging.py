@@ -3,39 +3,15 @@ the demo's sample, the Kafka resources."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_a_non_editable_install_moderates_with_the_bundled_pack(tmp_path: Path) -> None:
-    source = tmp_path / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source)
-    shutil.copytree(
-        REPO / "streamproc", source / "streamproc", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "-q",
-            "--target",
-            str(target),
-            source,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+def test_a_non_editable_install_moderates_with_the_bundled_pack(
+    non_editable_install: Path, tmp_path: Path
+) -> None:
+    target = non_editable_install
     installed = target / "streamproc"
     pack = installed / "packs" / "default"
     assert (pack / "policy.yaml").is_file() and (pack / "PROVENANCE.md").is_file()

@@ -169,22 +169,10 @@ def test_cli_without_a_broker_fails_clearly() -> None:
     assert "cannot reach Kafka at localhost:" in result.stderr
 
 
-def test_declarations_ship_with_a_non_editable_install(tmp_path: Path) -> None:
-    # Build from a copy of the sources so the build leaves nothing in the working tree.
-    source = tmp_path / "src"
-    source.mkdir()
-    shutil.copy(REPO / "pyproject.toml", source)
-    shutil.copytree(
-        REPO / "streamproc", source / "streamproc", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    target = tmp_path / "site"
-    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target)]
-    subprocess.run(
-        [*pip, str(source)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+def test_declarations_ship_with_a_non_editable_install(
+    non_editable_install: Path, tmp_path: Path
+) -> None:
+    target = non_editable_install
     resources = target / "streamproc" / "kafka" / "resources"
     for name in ("pom.xml", "log4j2.yaml", "topics.yaml"):
         assert (resources / name).is_file() and not (resources / name).is_symlink()
