@@ -112,23 +112,26 @@ class Engine:
 
     def analyze(self, text: str) -> Analysis:
         """Every match in ``text``, whatever the author's role (no policy applied)."""
-        prepared, hits, suspect = self._scan(text)
-        return self._analyze(text, prepared, hits, suspect)
+        padded, prepared, hits, suspect = self._scan(text)
+        return self._analyze(text, padded, prepared, hits, suspect)
 
-    def _scan(self, text: str) -> tuple[str, list[tuple[int, object]], bool]:
+    def _scan(self, text: str) -> tuple[str, str, list[tuple[int, object]], bool]:
+        """(folded text padded with a space each side, the same with its runs of spaces
+        collapsed, the automaton's hits on it, whether the text may hold personal data)."""
         if text.isascii():
             raw = text.encode("ascii")
         else:
             raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
-        prepared = collapse_spaces(" " + raw.translate(_BYTE_FOLD).decode("ascii") + " ")
+        padded = " " + raw.translate(_BYTE_FOLD).decode("ascii") + " "
+        prepared = collapse_spaces(padded)
         hits = list(self._automaton.iter(prepared))
         suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS
-        return prepared, hits, suspect
+        return padded, prepared, hits, suspect
 
     def _analyze(
-        self, text: str, prepared: str, hits: list[tuple[int, object]], suspect: bool
+        self, text: str, padded: str, prepared: str, hits: list[tuple[int, object]], suspect: bool
     ) -> Analysis:
-        found, link = self.matcher.find(text, prepared, hits) if hits else ([], False)
+        found, link = self.matcher.find(text, prepared, hits, padded) if hits else ([], False)
         pii = find_pii(text, self.pack.phone_region) if suspect else []
         links = self._link_matches(text) if link else []
         return Analysis(found, pii, links)
@@ -164,7 +167,7 @@ class Engine:
         """Decide what to do with a validated comment."""
         text = valid.text
         # The fast path (see the module docstring): most comments end here.
-        prepared, hits, suspect = self._scan(text)
+        padded, prepared, hits, suspect = self._scan(text)
         if not suspect and (
             not hits
             or (
@@ -173,7 +176,7 @@ class Engine:
             )
         ):
             return self._allow(valid)
-        analysis = self._analyze(text, prepared, hits, suspect)
+        analysis = self._analyze(text, padded, prepared, hits, suspect)
         return self._decide(valid, analysis, strikes)
 
     def _decide(self, c: Comment, analysis: Analysis, strikes: StrikeStore) -> Decision:

@@ -25,6 +25,10 @@ class LinkScanner:
         shorteners = "|".join(re.escape(d) for d in sorted(rules.shorteners, key=len, reverse=True))
         bare = rf"|(?<![\w.])(?:{shorteners})/[^\s<>\"']*" if shorteners else ""
         self._url = re.compile(rf"(?i)(?:\bhttps?://[^\s<>\"']+|(?<![\w.])www\.[^\s<>\"']+{bare})")
+        # Every link starts with one of these: searching for them first is several times
+        # faster than trying the full pattern (with its lookbehinds) at every position.
+        starts = rf"|(?:{shorteners})/" if shorteners else ""
+        self._start = re.compile(rf"(?i)https?://|www\.{starts}")
 
     def _domain(self, url: str) -> str:
         if "://" not in url:
@@ -42,7 +46,13 @@ class LinkScanner:
 
     def scan(self, text: str) -> list[LinkFound]:
         found: list[LinkFound] = []
-        for m in self._url.finditer(text):
+        pos = 0
+        while (start := self._start.search(text, pos)) is not None:
+            m = self._url.match(text, start.start())  # the lookbehinds see the text before
+            if m is None:
+                pos = start.start() + 1
+                continue
+            pos = m.end()
             url = m.group().rstrip(".,;:!?)]}'\"")
             host = self._domain(url)
             if not host or self._within(host, self.rules.allowed_domains):

@@ -109,36 +109,48 @@ class Matcher:
         )
 
     def find(
-        self, text: str, prepared: str, hits: Sequence[tuple[int, object]]
+        self,
+        text: str,
+        prepared: str,
+        hits: Sequence[tuple[int, object]],
+        padded: str | None = None,
     ) -> tuple[list[Found], bool]:
         """Resolve the automaton's ``hits`` on ``prepared`` (from :func:`prepare`).
 
-        Returns the lexicon matches and whether a link trigger fired.
+        ``padded`` is the folded text with its padding, before the spaces were collapsed, if
+        the caller has it. Returns the lexicon matches and whether a link trigger fired.
         """
-        link = any(value == LINK_TRIGGER for _, value in hits)
-        runs = any(value == RUN_TRIGGER for _, value in hits)
-        variants = [(1, prepared, list(hits))]
+        link = runs = lexical = False
+        for _, value in hits:
+            if type(value) is tuple:
+                lexical = True
+            elif value == LINK_TRIGGER:
+                link = True
+            else:
+                runs = True
+        variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = [(1, prepared, hits)]
         if runs:
-            squeezed_variants = []
+            squeezed_variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = []
             for keep in (1, 2):
                 squeezed = squeeze_runs(prepared, keep)
                 squeezed_variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
             # Only worth resolving if squeezing found something the text as written did not
             # (runs often come from numbers: "333 123" folds to "eee ie2").
-            seen = {v for _, v in hits if isinstance(v, tuple)}
+            seen = {v for _, v in hits if type(v) is tuple}
             if any(
-                isinstance(v, tuple) and v not in seen
+                type(v) is tuple and v not in seen
                 for _, _, variant_hits in squeezed_variants
                 for _, v in variant_hits
             ):
                 variants = squeezed_variants
+                lexical = True
             else:
                 runs = False
+        if not lexical:
+            return [], link
         found: dict[tuple[str, int, int], Found] = {}
         for keep, normalized, variant_hits in variants:
-            if not any(isinstance(v, tuple) for _, v in variant_hits):
-                continue
-            for item in self._resolve(text, keep, normalized, variant_hits, runs, prepared):
+            for item in self._resolve(text, keep, normalized, variant_hits, runs, prepared, padded):
                 found.setdefault((item.entry.rule, item.start, item.end), item)
         return _outermost(list(found.values())), link
 
@@ -150,33 +162,46 @@ class Matcher:
         hits: Sequence[tuple[int, object]],
         runs: bool,
         prepared: str,
-    ) -> Iterable[Found]:
-        offsets = OffsetMap(text, keep, squeeze=runs, prepared=prepared)
-        assert offsets.normalized == normalized, "normalizer and offset map disagree"
+        padded: str | None,
+    ) -> list[Found]:
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []
+        entries = self.entries
         for end, value in hits:
-            if not isinstance(value, tuple):
+            if type(value) is not tuple:
                 continue
             for code in value:
-                entry = self.entries[code >> 1]
+                entry = entries[code >> 1]
                 split = bool(code & 1)
                 start, stop = _word_span(entry, split, normalized, end)
                 if entry.is_allow:
                     allowed.append((start, stop))
                 else:
                     candidates.append((entry, start, stop, split))
+        if not candidates:
+            return []
+        offsets = OffsetMap(text, keep, squeeze=runs, prepared=prepared, padded=padded)
+        assert offsets.normalized == normalized, "normalizer and offset map disagree"
+        origin = offsets.origin
+        out: list[Found] = []
         for entry, start, stop, split in candidates:
             if split and entry.kind == "prefix":
                 stop = _extend_split(text, normalized, offsets, start, stop)
-            begin, finish = offsets.origin(start), offsets.origin(stop)
+            begin, finish = origin(start), origin(stop)
             original = text[begin:finish]
             if _DIGIT.search(original) and not _every_token_has_a_letter(original):
                 continue  # leetspeak folding of a number ("1000"), not a word
-            obfuscated = split or plain_form(original) != normalized[start:stop]
-            if not obfuscated and any(a <= start and stop <= b for a, b in allowed):
+            if split:
+                obfuscated = True
+            else:
+                written = normalized[start:stop]
+                # Lowercasing alone giving the normalized form is the common case, and then
+                # plain_form (which only adds accent and separator folding) would too.
+                obfuscated = original.lower() != written and plain_form(original) != written
+            if not obfuscated and allowed and any(a <= start and stop <= b for a, b in allowed):
                 continue
-            yield Found(entry, begin, finish, obfuscated)
+            out.append(Found(entry, begin, finish, obfuscated))
+        return out
 
 
 def _word_span(entry: LexiconEntry, split: bool, normalized: str, end: int) -> tuple[int, int]:
@@ -217,6 +242,8 @@ def _outermost(found: list[Found]) -> list[Found]:
     if len(found) < 2:
         return found
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    if len({f.entry.category for f in found}) == len(found):
+        return found  # one match per category: none can lie inside another of its category
     kept: list[Found] = []
     for item in found:
         if any(

@@ -173,11 +173,17 @@ assert all(_BYTE_FOLD[b] == b for b in b"abcdefghijklmnopqrstuvwxyz 26\x7f")
 _ERROR_HANDLER = "streamproc.fold"
 
 
+@functools.lru_cache(maxsize=65536)
+def _fold_run(run: str) -> str:
+    return "".join(map(fold_char, run))
+
+
 def _fold_error_handler(exc: UnicodeError) -> tuple[str, int]:
+    # Called once per run of characters the charmap lacks: emoji mostly (the charmap cannot
+    # hold characters beyond the BMP), which come in few distinct runs, hence the cache.
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    run = exc.object[exc.start : exc.end]
-    return "".join(map(fold_char, run)), exc.end
+    return _fold_run(exc.object[exc.start : exc.end]), exc.end
 
 
 codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
@@ -306,13 +312,18 @@ class OffsetMap:
     __slots__ = ("_fold", "_runs", "_spaces", "normalized", "text")
 
     def __init__(
-        self, text: str, keep: int = 1, squeeze: bool = True, prepared: str | None = None
+        self,
+        text: str,
+        keep: int = 1,
+        squeeze: bool = True,
+        prepared: str | None = None,
+        padded: str | None = None,
     ) -> None:
         """``squeeze=False`` skips the letter-run stage, for text known to have no run of
         three identical letters (the matcher knows it from its run triggers); ``prepared``
-        is :func:`prepare` of ``text`` if the caller has it already."""
+        is :func:`prepare` of ``text``, and ``padded`` is ``" " + fold(text) + " "``, if the
+        caller has them already."""
         self.text = text
-        folded = fold(text)
         # Stage 1, per-character fold: one to one except at the characters the charmap does
         # not cover, which may fold to several characters or none. Only those get anchors.
         self._fold: _Anchors | None = None
@@ -328,7 +339,8 @@ class OffsetMap:
                     anchors.add(i + 1 + shift, i + 1)
             self._fold = anchors
         # Stage 2: padding and space collapse; stage 3: letter runs (if there may be any).
-        padded = " " + folded + " "
+        if padded is None:
+            padded = " " + fold(text) + " "
         self._spaces = _deletions(padded, _SPACE_RUN, 1)
         spaced = prepared if prepared is not None else collapse_spaces(padded)
         if squeeze:
