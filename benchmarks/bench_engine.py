@@ -11,6 +11,10 @@ on a busy machine: the corpus in chunks of 10,000, each timed --repeats times fo
 and the engine in turn, keeping each side's fastest time per chunk (the run least disturbed by
 other load, as timeit does). Build time and memory of the large automaton are measured in a
 fresh subprocess.
+
+It measures the core it imports: deploy/dev.sh runs it on a compiled (non-editable) install,
+the form `pip install .` deploys; from a source checkout or an editable install it measures the
+pure Python core. The first line of the output says which.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import ahocorasick
 import orjson
 
 from benchmarks.corpus import ndjson_lines, synthetic_terms
-from streamproc.core import DEFAULT_PACK_PATH, Engine, MemoryStrikeStore, parse_pack
+from streamproc.core import COMPILED, DEFAULT_PACK_PATH, Engine, MemoryStrikeStore, parse_pack
 from streamproc.core._pack import read_pack_files
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -174,11 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             flagged,
         )
 
+    core = "compiled with mypyc" if COMPILED else "pure Python"
     print(
         f"corpus: {len(lines)} comments, mean {mean_chars:.0f} chars; {pinned}; "
-        f"Python {sys.version.split()[0]}"
+        f"Python {sys.version.split()[0]}; core {core}"
     )
-    results: dict[str, dict[str, object]] = {}
+    results: dict[str, object] = {"core": core}
     for label, (baseline, engine_run, term_count, flagged) in setups.items():
         base_rates, engine_rates, ratios = [], [], []
         for _ in range(args.rounds):

@@ -3,6 +3,7 @@
 Everything a caller needs is re-exported here; the underscored modules are private.
 """
 
+from streamproc.core import _engine
 from streamproc.core._engine import Analysis, Engine
 from streamproc.core._hours import ModerationHours
 from streamproc.core._matcher import Found, Matcher
@@ -42,11 +43,15 @@ from streamproc.core._pack import (
 from streamproc.core._pii import PiiFound, find_pii
 from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_strike
 
+COMPILED: bool = not _engine.__file__.endswith(".py")
+"""Whether this install runs the core compiled with mypyc (see setup.py) or as pure Python."""
+
 __all__ = [
     "ACTIONS",
     "CATEGORIES",
     "CHANNELS",
     "COMMENT_KINDS",
+    "COMPILED",
     "DEFAULT_PACK_PATH",
     "LEXICON_CATEGORIES",
     "PII_KINDS",

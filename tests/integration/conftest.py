@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,15 +13,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def non_editable_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``pip install --target`` of the package (not editable), done once per session: the
-    directory to put on PYTHONPATH. Built from a copy of the sources, so the build leaves
-    nothing in the working tree."""
-    root = tmp_path_factory.mktemp("install")
+def pip_install_copy(root: Path, env: dict[str, str] | None = None) -> Path:
+    """``pip install --target`` of a copy of the sources (so that the build leaves nothing in
+    the working tree), with ``env`` added to the environment; the directory to put on
+    PYTHONPATH."""
     source = root / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / name, source)
     shutil.copytree(
         REPO / "streamproc", source / "streamproc", ignore=shutil.ignore_patterns("__pycache__")
@@ -31,6 +30,14 @@ def non_editable_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [*pip, str(source)],
         check=True,
         capture_output=True,
-        timeout=300,
+        timeout=600,
+        env={**os.environ, **(env or {})},
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def non_editable_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pip install --target`` of the package (not editable, so with the core compiled),
+    done once per session: the directory to put on PYTHONPATH."""
+    return pip_install_copy(tmp_path_factory.mktemp("install"))

@@ -3,9 +3,19 @@ the demo's sample, the Kafka resources."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
+
+import orjson
+import pytest
+
+import streamproc
+from benchmarks.corpus import ndjson_lines
+from streamproc.core import load_pack
+
+from .conftest import pip_install_copy
 
 
 def test_a_non_editable_install_moderates_with_the_bundled_pack(
@@ -37,3 +47,93 @@ def test_a_non_editable_install_moderates_with_the_bundled_pack(
     path, samples, version = result.stdout.split()
     assert Path(path).is_relative_to(target)
     assert int(samples) > 400 and version.startswith("2026.11.0+")
+
+
+_DECIDE_ALL = """
+import sys, orjson
+import streamproc.core as c
+assert c.COMPILED == (sys.argv[1] == "compiled"), c.COMPILED
+engine = c.Engine(c.load_pack(), clock=lambda: 0.0)
+store = c.MemoryStrikeStore()
+with open(sys.argv[2], "rb") as src, open(sys.argv[3], "wb") as out:
+    for line in src:
+        try:
+            out.write(orjson.dumps(engine.moderate_json(line.rstrip(b"\\n"), store)) + b"\\n")
+        except c.CommentError as exc:
+            out.write(orjson.dumps({"error": exc.kind, "reason": exc.reason}) + b"\\n")
+"""
+
+
+def _evasive_lines(count: int) -> list[bytes]:
+    """Lexicon words and phrases written the way evaders write them, amid ordinary text."""
+    rng = random.Random(11)
+    words = [e.words for e in load_pack().entries]
+    noise = ["\u200b", "\u00ad", "👍", "😂", "❤️", "’", "...", " ", "-", ".", "İ", "ß", "К", "о",
+             "0", "1", "3", "@", "$", "bit.ly/x", "www.x.example", "RSSMRA85T10A562S",
+             "348 118 9739", "a.b@example.com", "IT60 X054 2811 1010 0000 0123 456"]  # fmt: skip
+    lines = []
+    for i in range(count):
+        text = []
+        for ch in rng.choice(words):
+            roll = rng.random()
+            text.append(
+                rng.choice(noise) + ch if roll < 0.04
+                else ch.upper() if roll < 0.08
+                else ch * 3 if roll < 0.1
+                else ch + rng.choice(" .-") if roll < 0.13
+                else ch
+            )  # fmt: skip
+        comment = {
+            "id": f"ev-{i}",
+            "channel": "facebook",
+            "author": {"id": f"u{i % 300}", "role": rng.choice(["public", "employee"])},
+            "text": f"{rng.choice(noise)} ok {''.join(text)} davvero",
+            "created_at": "2026-11-21T20:30:00+01:00",
+        }
+        lines.append(orjson.dumps(comment))
+    return lines
+
+
+def _decide_all(build: str, pythonpath: str, lines: Path, out: Path, cwd: Path) -> bytes:
+    subprocess.run(
+        [sys.executable, "-P", "-c", _DECIDE_ALL, build, str(lines), str(out)],
+        check=True,
+        env={"PYTHONPATH": pythonpath, "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        timeout=300,
+    )
+    return out.read_bytes()
+
+
+def test_the_installed_core_is_compiled_and_decides_exactly_as_the_sources_do(
+    non_editable_install: Path, tmp_path: Path
+) -> None:
+    core = non_editable_install / "streamproc" / "core"
+    compiled = {p.name.split(".")[0] for p in core.glob("*.so")}
+    assert {"_engine", "_matcher", "_normalize", "_pii"} <= compiled
+    lines = tmp_path / "comments.ndjson"
+    corpus = ndjson_lines(15_000)
+    lines.write_bytes(b"\n".join([*corpus, *_evasive_lines(5_000), b"{bad json"]) + b"\n")
+    sources = str(Path(streamproc.__file__).parents[1])
+    pure = _decide_all("pure", sources, lines, tmp_path / "pure.ndjson", tmp_path)
+    built = str(non_editable_install)
+    fast = _decide_all("compiled", built, lines, tmp_path / "c.ndjson", tmp_path)
+    assert pure.count(b"\n") == 20_001
+    assert pure.count(b'"matches":[{') > 2_000  # the comparison covers real matches
+    assert fast == pure
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"STREAMPROC_PURE_PYTHON": "1"}, {"CC": "/bin/false"}],
+    ids=["opted-out", "no-c-compiler"],
+)
+def test_without_compilation_the_install_is_pure_python_and_works(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    target = pip_install_copy(tmp_path, env)
+    assert not list((target / "streamproc").rglob("*.so"))
+    lines = tmp_path / "comments.ndjson"
+    lines.write_bytes(b"\n".join(ndjson_lines(200)) + b"\n")
+    out = _decide_all("pure", str(target), lines, tmp_path / "out.ndjson", tmp_path)
+    assert out.count(b"\n") == 200
