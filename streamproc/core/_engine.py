@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import codecs
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Final
 
 from streamproc.core._hours import ModerationHours
@@ -50,20 +50,26 @@ _ORDINALS: Final = {1: "first", 2: "second", 3: "third"}
 
 
 class _Timestamps:
-    """``decided_at`` strings, formatted once per millisecond rather than once per comment."""
+    """``decided_at`` strings (ISO 8601, UTC, milliseconds), formatted once per millisecond
+    rather than once per comment, and the date and time once per second."""
 
-    __slots__ = ("_clock", "_ms", "_text")
+    __slots__ = ("_clock", "_ms", "_second", "_seconds_text", "_text")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._ms = -1
-        self._text = ""
+        self._ms = self._second = -1
+        self._text = self._seconds_text = ""
 
     def now(self) -> str:
         ms = int(self._clock() * 1000)
         if ms != self._ms:
             self._ms = ms
-            self._text = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+            second, milli = divmod(ms, 1000)
+            if second != self._second:
+                self._second = second
+                moment = datetime.fromtimestamp(second, UTC)
+                self._seconds_text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+            self._text = f"{self._seconds_text}.{milli:03d}+00:00"
         return self._text
 
 
@@ -395,7 +401,13 @@ def _link_match(start: int, end: int, rule: str, confidence: str) -> Match:
     }
 
 
-def _category_reason(category: str, clause: str, rules: Iterable[str]) -> str:
+def _category_reason(category: str, clause: str, rules: list[str]) -> str:
+    return _category_reason_text(category, clause, tuple(rules))
+
+
+@lru_cache(maxsize=4096)
+def _category_reason_text(category: str, clause: str, rules: tuple[str, ...]) -> str:
+    # Cached: the same few rule combinations come up again and again.
     return f"{category}: {clause} (rules: {', '.join(sorted(set(rules)))})"
 
 

@@ -15,6 +15,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale, iva
 
 __all__ = ["PiiFound", "find_pii", "mask"]
@@ -24,6 +25,8 @@ MIN_DIGITS: Final = 5
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ -]?[A-Za-z0-9])")
+_IBAN_BODY = re.compile(r"[A-Za-z0-9](?:[ -]?[A-Za-z0-9]){0,33}")
+_IBAN_SEPARATORS = re.compile(r"[ -]")
 _FISCAL_CODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[ABCDEHLMPRSTabcdehlmprst]"
     r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![A-Za-z0-9])"
@@ -66,28 +69,33 @@ def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> Non
 
 def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
     for m in _IBAN_START.finditer(text):
-        # Gather up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs,
-        # then take the longest prefix that validates (the text may go on after the IBAN).
-        chars: list[str] = []
-        ends: list[int] = []
-        i = m.start()
-        while i < len(text) and len(chars) < 34:
-            c = text[i]
-            if c.isascii() and c.isalnum():
-                chars.append(c.upper())
-                ends.append(i + 1)
-            elif c in " -" and i + 1 < len(text) and text[i + 1].isalnum() and chars:
-                pass
-            else:
-                break
-            i += 1
+        # Up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs; then
+        # the longest prefix that validates (the text may go on after the IBAN).
+        body = _IBAN_BODY.match(text, m.start())
+        assert body is not None  # _IBAN_START matched four alphanumerics here
+        printed = body.group()
+        chars = _IBAN_SEPARATORS.sub("", printed).upper()
         for length in range(len(chars), 14, -1):
-            candidate = "".join(chars[:length])
-            if stdnum_iban.is_valid(candidate):
-                end = ends[length - 1]
+            candidate = chars[:length]
+            # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
+            if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(
+                candidate
+            ):
+                end = m.start() + _printed_length(printed, length)
                 out.append(PiiFound("iban", m.start(), end, mask("iban", candidate)))
                 taken.append((m.start(), end))
                 break
+
+
+def _printed_length(printed: str, alphanumerics: int) -> int:
+    """Characters of ``printed`` up to and including its ``alphanumerics``-th alphanumeric."""
+    seen = 0
+    for index, c in enumerate(printed):
+        if c not in " -":
+            seen += 1
+            if seen == alphanumerics:
+                return index + 1
+    return len(printed)
 
 
 def _fiscal_codes(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:

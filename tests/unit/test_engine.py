@@ -4,10 +4,13 @@ employees, borderline matches and moderation hours."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streamproc.core import (
     ACTIONS,
@@ -16,6 +19,7 @@ from streamproc.core import (
     Engine,
     MemoryStrikeStore,
 )
+from streamproc.core._engine import _Timestamps
 
 from .conftest import CommentFactory
 
@@ -293,3 +297,9 @@ def test_optional_nulls_mean_defaults(mini_engine: Engine) -> None:
     assert mini_engine.moderate_json(orjson.dumps(extra), MemoryStrikeStore())["actions"] == [
         "allow"
     ]
+
+
+@given(st.floats(min_value=0, max_value=4e9))
+def test_decided_at_is_iso_8601_utc_with_milliseconds(moment: float) -> None:
+    expected = datetime.fromtimestamp(int(moment * 1000) / 1000, UTC)
+    assert _Timestamps(lambda: moment).now() == expected.isoformat(timespec="milliseconds")
