@@ -128,7 +128,7 @@ class Engine:
             raw = text.encode("ascii")
         else:
             raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
-        padded = " " + raw.translate(_BYTE_FOLD).decode("ascii") + " "
+        padded = f" {raw.translate(_BYTE_FOLD).decode('ascii')} "
         prepared = collapse_spaces(padded)
         hits = list(self._automaton.iter(prepared))
         suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS

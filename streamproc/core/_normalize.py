@@ -160,7 +160,8 @@ _HIGH_CHARS = _common_non_ascii()
 assert len(_HIGH_CHARS) == 128
 _CHARMAP_DECODING = "".join(chr(i) for i in range(128)) + "".join(_HIGH_CHARS)
 _ENCODING_MAP = codecs.charmap_build(_CHARMAP_DECODING)
-_ONE_TO_ONE = frozenset(_CHARMAP_DECODING)
+# Any character the charmap lacks (a regex search is faster than a set test per character).
+_NOT_IN_CHARMAP = re.compile("[^" + "".join(re.escape(c) for c in _CHARMAP_DECODING) + "]")
 
 _BYTE_FOLD = bytes(
     ord(fold_char(_CHARMAP_DECODING[b])) if len(fold_char(_CHARMAP_DECODING[b])) == 1 else 32
@@ -327,7 +328,7 @@ class OffsetMap:
         # Stage 1, per-character fold: one to one except at the characters the charmap does
         # not cover, which may fold to several characters or none. Only those get anchors.
         self._fold: _Anchors | None = None
-        if not (text.isascii() or _ONE_TO_ONE.issuperset(text)):
+        if not text.isascii() and _NOT_IN_CHARMAP.search(text) is not None:
             anchors = _Anchors()
             shift = 0  # folded position minus original position, so far
             for m in _EXOTIC_RUN.finditer(text):

@@ -35,6 +35,8 @@ _FISCAL_CODE = re.compile(
 _NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/()]{0,2}\d){5,22}(?![\w])")
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
 _VAT_CONTEXT = re.compile(r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)\W{0,5}$")
+_NUMBER_SEPARATORS = re.compile(r"[\s.\-/()]")
+_NOT_DIGIT = re.compile(r"\D")
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5))")
 
 
@@ -48,7 +50,7 @@ class PiiFound:
 
 def mask(kind: str, value: str) -> str:
     """A form of ``value`` safe to show in a decision's reasons."""
-    compact = re.sub(r"[\s.\-/()]", "", value)
+    compact = _NUMBER_SEPARATORS.sub("", value)
     if kind == "email":
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@***.{domain.rsplit('.', 1)[-1]}"
@@ -114,7 +116,7 @@ def _numbers(text: str, region: str, taken: list[tuple[int, int]], out: list[Pii
         raw = m.group()
         if _DATE_LIKE.match(raw):
             continue
-        digits = re.sub(r"\D", "", raw)
+        digits = _NOT_DIGIT.sub("", raw)
         kind = _classify_number(text, m.start(), raw, digits, region)
         if kind is not None:
             out.append(PiiFound(kind, m.start(), m.end(), mask(kind, raw)))
