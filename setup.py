@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from setuptools import setup
@@ -42,10 +43,19 @@ class _OptionalBuildExt(build_ext):
     """Build the compiled core if possible; otherwise leave the pure Python one in place."""
 
     def run(self) -> None:
+        self._drop_stale_builds()
         try:
             super().run()
         except Exception as exc:
             _warn(f"could not compile the core ({exc})")
+
+    def _drop_stale_builds(self) -> None:
+        """Remove compiled modules an earlier build left in the build directory: setuptools
+        would copy them into this install, where they would shadow the current sources."""
+        current = {ext.name.rpartition(".")[2] for ext in self.extensions}
+        for built in Path(self.build_lib).glob("**/*.so"):
+            if built.name.split(".")[0] not in current:
+                built.unlink()
 
     def build_extension(self, ext: Any) -> None:
         try:
