@@ -42,7 +42,9 @@ ensure_venv() {
 # take effect at once). Cached per source digest; prints the directory to put on PYTHONPATH.
 compiled_install() {
   local digest dir cache="${XDG_CACHE_HOME:-$HOME/.cache}/streamproc"
-  digest="$(cat setup.py pyproject.toml streamproc/core/*.py | sha256sum | cut -c1-16)"
+  # Everything the install holds (the default pack too), so that it is never stale.
+  digest="$(find setup.py pyproject.toml streamproc -type f -not -path '*/__pycache__/*' -print0 |
+    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
   dir="$cache/compiled-$digest"
   if [[ ! -d "$dir" ]]; then
     log "compiling the core with mypyc (a non-editable install in $dir)"

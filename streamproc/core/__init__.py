@@ -3,6 +3,8 @@
 Everything a caller needs is re-exported here; the underscored modules are private.
 """
 
+from importlib.machinery import EXTENSION_SUFFIXES
+
 from streamproc.core import _engine
 from streamproc.core._engine import Analysis, Engine
 from streamproc.core._hours import ModerationHours
@@ -43,7 +45,7 @@ from streamproc.core._pack import (
 from streamproc.core._pii import PiiFound, find_pii
 from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_strike
 
-COMPILED: bool = not _engine.__file__.endswith(".py")
+COMPILED: bool = _engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
 """Whether this install runs the core compiled with mypyc (see setup.py) or as pure Python."""
 
 __all__ = [
