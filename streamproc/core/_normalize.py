@@ -160,14 +160,15 @@ _HIGH_CHARS = _common_non_ascii()
 assert len(_HIGH_CHARS) == 128
 _CHARMAP_DECODING = "".join(chr(i) for i in range(128)) + "".join(_HIGH_CHARS)
 _ENCODING_MAP = codecs.charmap_build(_CHARMAP_DECODING)
-# Any character the charmap lacks (a regex search is faster than a set test per character).
+# Any character the charmap lacks (a regex search is faster than a set test per character),
+# and runs of them. The single-character search is the faster test of whether there is any.
 _NOT_IN_CHARMAP = re.compile("[^" + "".join(re.escape(c) for c in _CHARMAP_DECODING) + "]")
+_EXOTIC_RUN = re.compile(_NOT_IN_CHARMAP.pattern + "+")
 
 _BYTE_FOLD = bytes(
     ord(fold_char(_CHARMAP_DECODING[b])) if len(fold_char(_CHARMAP_DECODING[b])) == 1 else 32
     for b in range(256)
 )
-_EXOTIC_RUN = re.compile("[^" + "".join(re.escape(c) for c in _CHARMAP_DECODING) + "]+")
 # The error handler's output is already folded; folding it again must change nothing.
 assert all(_BYTE_FOLD[b] == b for b in b"abcdefghijklmnopqrstuvwxyz 26\x7f")
 
