@@ -40,28 +40,27 @@ def _warn(message: str) -> None:
 
 
 class _OptionalBuildExt(build_ext):
-    """Build the compiled core if possible; otherwise leave the pure Python one in place."""
+    """Build the compiled core if possible; otherwise leave the pure Python one in place.
+
+    All or nothing: each compiled module needs mypyc's shared library, so after any failure
+    every compiled module is removed again.
+    """
 
     def run(self) -> None:
-        self._drop_stale_builds()
+        self._remove_compiled(keep={ext.name.rpartition(".")[2] for ext in self.extensions})
         try:
             super().run()
         except Exception as exc:
+            self._remove_compiled(keep=set())
             _warn(f"could not compile the core ({exc})")
 
-    def _drop_stale_builds(self) -> None:
-        """Remove compiled modules an earlier build left in the build directory: setuptools
-        would copy them into this install, where they would shadow the current sources."""
-        current = {ext.name.rpartition(".")[2] for ext in self.extensions}
+    def _remove_compiled(self, keep: set[str]) -> None:
+        """Remove the compiled modules in the build directory but ``keep``: setuptools copies
+        everything there into the install, where a stale one (an earlier build's) or an
+        orphan (of a failed build) would shadow or break the current sources."""
         for built in Path(self.build_lib).glob("**/*.so"):
-            if built.name.split(".")[0] not in current:
+            if built.name.split(".")[0] not in keep:
                 built.unlink()
-
-    def build_extension(self, ext: Any) -> None:
-        try:
-            super().build_extension(ext)
-        except Exception as exc:
-            _warn(f"could not compile {ext.name} ({exc})")
 
 
 def _extensions() -> list[Any]:
