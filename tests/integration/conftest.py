@@ -36,6 +36,21 @@ def pip_install_copy(root: Path, env: dict[str, str] | None = None) -> Path:
     return target
 
 
+def run_python_on(path: Path | str, code: str, *args: str, cwd: Path) -> str:
+    """Run Python ``code`` (with ``args``) where ``path`` alone provides streamproc (an install
+    directory, or the sources), not the checkout or its editable install; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(path), "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        check=True,
+        timeout=300,
+    )
+    return result.stdout
+
+
 @pytest.fixture(scope="session")
 def non_editable_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip install --target`` of the package (not editable, so with the core compiled),

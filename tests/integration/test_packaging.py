@@ -4,8 +4,6 @@ the demo's sample, the Kafka resources."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -15,7 +13,7 @@ import streamproc
 from benchmarks.corpus import ndjson_lines
 from streamproc.core import load_pack
 
-from .conftest import pip_install_copy
+from .conftest import pip_install_copy, run_python_on
 
 
 def test_a_non_editable_install_moderates_with_the_bundled_pack(
@@ -36,15 +34,7 @@ def test_a_non_editable_install_moderates_with_the_bundled_pack(
         "print(len(d.sample_lines())); "
         "print(e.moderate_json(d.sample_lines()[0], c.MemoryStrikeStore())['policy_version'])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path,
-        check=True,
-    )
-    path, samples, version = result.stdout.split()
+    path, samples, version = run_python_on(target, probe, cwd=tmp_path).split()
     assert Path(path).is_relative_to(target)
     assert int(samples) > 400 and version.startswith("2026.11.0+")
 
@@ -95,13 +85,7 @@ def _evasive_lines(count: int) -> list[bytes]:
 
 
 def _decide_all(build: str, pythonpath: str, lines: Path, out: Path, cwd: Path) -> bytes:
-    subprocess.run(
-        [sys.executable, "-P", "-c", _DECIDE_ALL, build, str(lines), str(out)],
-        check=True,
-        env={"PYTHONPATH": pythonpath, "PATH": "/usr/bin:/bin"},
-        cwd=cwd,
-        timeout=300,
-    )
+    run_python_on(pythonpath, _DECIDE_ALL, build, str(lines), str(out), cwd=cwd)
     return out.read_bytes()
 
 

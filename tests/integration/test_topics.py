@@ -28,6 +28,8 @@ from streamproc.kafka import (
 )
 from streamproc.kafka._topics import topic_configs
 
+from .conftest import run_python_on
+
 REPO = Path(__file__).resolve().parents[2]
 PLATFORMS = ("facebook", "instagram", "twitter", "youtube", "linkedin")
 COMMENT_TOPICS = [f"comments.{platform}" for platform in PLATFORMS]
@@ -181,15 +183,7 @@ def test_declarations_ship_with_a_non_editable_install(
         "from streamproc.kafka import load_declarations, resource_path; "
         "print(len(load_declarations()), resource_path('pom.xml'))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(target)},
-        cwd=tmp_path,
-        check=True,
-    )
-    count, pom = result.stdout.split()
+    count, pom = run_python_on(target, probe, cwd=tmp_path).split()
     assert count == "10" and Path(pom).is_relative_to(target)
 
 
