@@ -18,20 +18,18 @@ from streamproc.kafka import KafkaSettingsError
 )
 @click.option("--metrics-port", type=int, help="Prometheus endpoint port (0: none). [9464]")
 @click.option("--batch-size", type=int, help="Comments per batch at most. [1000]")
-@click.option("--batch-seconds", type=float, help="How long a batch may wait to fill. [0.05]")
 @click.option("--instance-id", help="Static group membership id (fast restarts).")
 def worker(
     policy_path: Path | None,
     metrics_port: int | None,
     batch_size: int | None,
-    batch_seconds: float | None,
     instance_id: str | None,
 ) -> None:
     """Moderate the channel topics into moderation.actions, until stopped.
 
     Connection and defaults come from the environment: STREAMPROC_BROKER (and the SASL/TLS
     variables), STREAMPROC_POLICY, STREAMPROC_METRICS_PORT, STREAMPROC_BATCH_SIZE,
-    STREAMPROC_BATCH_SECONDS, STREAMPROC_INSTANCE_ID, STREAMPROC_WORKER_DIR,
+    STREAMPROC_INSTANCE_ID, STREAMPROC_WORKER_DIR,
     STREAMPROC_LOG_LEVEL. Run `streamproc topics apply` first: the worker creates no topics.
     """
     from streamproc.worker import WorkerSettings, run_worker
@@ -41,7 +39,6 @@ def worker(
             policy_path=policy_path,
             metrics_port=metrics_port,
             batch_size=batch_size,
-            batch_seconds=batch_seconds,
             instance_id=instance_id,
         )
     except (KafkaSettingsError, ValueError) as exc:

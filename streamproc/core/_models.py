@@ -18,6 +18,7 @@ __all__ = [
     "CHANNELS",
     "COMMENT_KINDS",
     "LEXICON_CATEGORIES",
+    "MAX_ID_CHARS",
     "PII_KINDS",
     "ROLES",
     "Author",
@@ -59,13 +60,16 @@ CHANNELS: Final = ("facebook", "instagram", "twitter", "youtube", "linkedin")
 ROLES: Final = ("public", "employee")
 COMMENT_KINDS: Final = ("comment", "reply", "private_message")
 PII_KINDS: Final = ("email", "phone", "iban", "fiscal_code", "vat_number", "payment_card")
+MAX_ID_CHARS: Final = 512
 
 
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+# Identifiers are copied into every decision and used as Kafka keys: bounded, so that a decision
+# always fits in a record (platform ids are far shorter).
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 class Author(msgspec.Struct, gc=False):
-    id: NonEmpty
+    id: Identifier
     name: str | None = None
     role: Literal["public", "employee"] | None = None  # None: public
 
@@ -73,8 +77,8 @@ class Author(msgspec.Struct, gc=False):
 class Comment(msgspec.Struct, gc=False):
     """One comment as the connectors publish it (JSON). Unknown fields are ignored."""
 
-    id: NonEmpty
-    channel: NonEmpty
+    id: Identifier
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     author: Author
     text: str
     created_at: Annotated[datetime, msgspec.Meta(tz=True)]
@@ -148,6 +152,8 @@ def decode_comment(raw: bytes | str, max_text_chars: int) -> Comment:
         raise CommentError(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise CommentError(f"invalid JSON: {exc}", "invalid_json") from None
+    except RecursionError:
+        raise CommentError("invalid JSON: nested too deeply", "invalid_json") from None
     if len(comment.text) > max_text_chars:
         raise _too_long(comment, max_text_chars)
     return comment

@@ -195,7 +195,9 @@ def unbundle_pack(data: bytes) -> dict[str, str]:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise PackError([PackIssue("<bundle>", 0, f"not JSON: {exc}")]) from None
-    files = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        raise PackError([PackIssue("<bundle>", 0, "not a streamproc.pack/1 bundle")])
+    files = doc.get("files")
     if doc.get("format") != "streamproc.pack/1" or not isinstance(files, dict):
         raise PackError([PackIssue("<bundle>", 0, "not a streamproc.pack/1 bundle")])
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):

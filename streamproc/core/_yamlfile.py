@@ -49,7 +49,10 @@ def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
 
 def load_located(text: str) -> LocatedYaml:
     """Parse one YAML document with the safe loader, keeping line numbers."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters at once
+        raise YamlSyntaxError(str(exc), 1) from None
     try:
         node = loader.get_single_node()
         if node is None:

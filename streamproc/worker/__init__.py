@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from streamproc.worker._app import create_app
+from streamproc.worker._ledger import OffsetLedger
 from streamproc.worker._metrics import BatchHistogram, WorkerMetrics
 from streamproc.worker._pipeline import BatchProcessor, EngineHolder
 from streamproc.worker._policy import PolicyWatcher, engine_from_bundle
+from streamproc.worker._runner import BatchRunner
 from streamproc.worker._settings import CHANNEL_TOPICS, WorkerSettings
 from streamproc.worker._strikes import TableStrikeStore
 
@@ -15,7 +17,9 @@ __all__ = [
     "CHANNEL_TOPICS",
     "BatchHistogram",
     "BatchProcessor",
+    "BatchRunner",
     "EngineHolder",
+    "OffsetLedger",
     "PolicyWatcher",
     "TableStrikeStore",
     "WorkerMetrics",

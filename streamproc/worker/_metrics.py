@@ -22,9 +22,10 @@ from prometheus_client.registry import Collector
 
 from streamproc.core import ACTIONS, CATEGORIES, CHANNELS
 
-__all__ = ["DEAD_LETTER_KINDS", "BatchHistogram", "WorkerMetrics"]
+__all__ = ["DEAD_LETTER_KINDS", "POLICY_RELOAD_RESULTS", "BatchHistogram", "WorkerMetrics"]
 
-DEAD_LETTER_KINDS = ("invalid_json", "invalid_comment", "engine_error")
+DEAD_LETTER_KINDS = ("invalid_json", "invalid_comment", "too_large", "engine_error")
+POLICY_RELOAD_RESULTS = ("applied", "invalid")
 
 PROCESSING_BUCKETS = (
     0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -108,6 +109,12 @@ class WorkerMetrics:
             ["reason"],
             registry=r,
         )
+        self.channel_mismatches = Counter(
+            "streamproc_channel_mismatches",
+            "Comments whose own channel is not their topic's (decided under their own channel).",
+            ["topic"],
+            registry=r,
+        )
         self.policy_info = Gauge(
             "streamproc_policy_info",
             "The policy pack in force (value 1, version in the label).",
@@ -160,6 +167,8 @@ class WorkerMetrics:
             self.categories.labels(category)
         for kind in DEAD_LETTER_KINDS:
             self.dead_letters.labels(kind)
+        for result in POLICY_RELOAD_RESULTS:
+            self.policy_reloads.labels(result)
 
     def set_policy(self, version: str) -> None:
         if self._policy_version is not None:

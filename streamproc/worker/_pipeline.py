@@ -1,8 +1,9 @@
 """One batch of comment records in, one decision (or dead letter) per record out.
 
 Kept apart from the Faust app so that it can be read and tested without a broker: it takes
-records with ``topic``, ``partition``, ``offset``, ``timestamp``, ``key`` and ``value`` (Faust's
-Message has them) and a ``send`` coroutine with the signature of Faust's producer.
+records with ``topic``, ``partition``, ``offset``, ``timestamp`` (milliseconds, as aiokafka gives
+it), ``key`` and ``value``, and a ``send`` coroutine with the signature of Faust's producer
+(``send(topic, key, value, partition, timestamp, headers)`` returning a delivery future).
 """
 
 from __future__ import annotations
@@ -10,26 +11,54 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import orjson
+from aiokafka.errors import MessageSizeTooLargeError
 
 from streamproc.core import CommentError, Engine
 from streamproc.worker._metrics import WorkerMetrics
-from streamproc.worker._strikes import TableStrikeStore
 
-__all__ = ["BatchProcessor", "EngineHolder", "Record"]
+__all__ = [
+    "DEAD_LETTER_KEY_LIMIT",
+    "DEAD_LETTER_VALUE_LIMIT",
+    "BatchProcessor",
+    "EngineHolder",
+    "PartitionedStrikes",
+    "Record",
+    "dead_letter",
+]
 
 Send = Callable[..., Awaitable[Any]]
+
+#: A dead letter copies the record, cut to these sizes so that it always fits on the topic
+#: (``max.message.bytes`` of moderation.deadletter, the producer's ``max_request_size``); its
+#: headers say where the whole record is and how long it was.
+DEAD_LETTER_VALUE_LIMIT: Final = 256 * 1024
+DEAD_LETTER_KEY_LIMIT: Final = 1024
+_REASON_LIMIT: Final = 1000
 
 
 class Record(Protocol):
     topic: str
     partition: int
     offset: int
-    timestamp: float  # seconds since the epoch, as Faust gives it
+    timestamp: int  # milliseconds since the epoch
     key: bytes | None
     value: bytes | None
+
+
+class PartitionedStrikes(Protocol):
+    """A strike store that must know the partition of the comment being decided (its writes go
+    to the changelog partition of that comment's partition)."""
+
+    partition: int
+
+    def get_strikes(self, author_key: str) -> list[list[Any]] | None: ...
+
+    def set_strikes(self, author_key: str, strikes: list[list[Any]]) -> None: ...
+
+    def flush(self) -> list[Any]: ...
 
 
 class EngineHolder:
@@ -38,24 +67,32 @@ class EngineHolder:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @property
-    def version(self) -> str:
-        return self.engine.policy_version
 
-
-def dead_letter_headers(reason: str, kind: str, record: Record) -> list[tuple[str, bytes]]:
-    return [
+def dead_letter(
+    record: Record, kind: str, reason: str
+) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """(key, value, headers) of the dead letter for ``record``: a copy cut to the limits above,
+    the error kind, the reason, the source coordinates and, if cut, the original sizes."""
+    key, value = record.key, record.value
+    headers = [
         ("streamproc.error", kind.encode()),
-        ("streamproc.reason", reason.encode("utf-8", "replace")[:1000]),
+        ("streamproc.reason", reason.encode("utf-8", "replace")[:_REASON_LIMIT]),
         ("streamproc.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
     ]
+    if value is not None and len(value) > DEAD_LETTER_VALUE_LIMIT:
+        headers.append(("streamproc.value_size", str(len(value)).encode()))
+        value = value[:DEAD_LETTER_VALUE_LIMIT]
+    if key is not None and len(key) > DEAD_LETTER_KEY_LIMIT:
+        headers.append(("streamproc.key_size", str(len(key)).encode()))
+        key = key[:DEAD_LETTER_KEY_LIMIT]
+    return key, value, headers
 
 
 class BatchProcessor:
     def __init__(
         self,
         engines: EngineHolder,
-        strikes: TableStrikeStore,
+        strikes: PartitionedStrikes,
         metrics: WorkerMetrics,
         actions_topic: str,
         dead_letter_topic: str,
@@ -65,58 +102,65 @@ class BatchProcessor:
         self.metrics = metrics
         self.actions_topic = actions_topic
         self.dead_letter_topic = dead_letter_topic
-        self.positions: dict[tuple[str, int], int] = {}  # last offset decided, for the lag gauge
 
-    async def process(self, records: Sequence[Record], send: Send) -> tuple[list[Any], list[float]]:
+    async def process(self, records: Sequence[Record], send: Send) -> tuple[list[Any], list[int]]:
         """Decide every record; returns the delivery futures and the records' timestamps.
 
-        The caller awaits the futures before acknowledging the records, so that no offset is
-        committed before its decision (or dead letter) is on the broker.
+        The caller waits for the futures before it counts the records as done, so that no
+        offset is committed before its decision (or dead letter) is on the broker.
         """
-        moderate = self.engines.engine.moderate_json
+        engine = self.engines.engine  # one policy for the whole batch, even if a new one lands
+        moderate = engine.moderate_json
         strikes = self.strikes
         dumps = orjson.dumps
         clock = time.perf_counter
-        actions_topic, dead_topic = self.actions_topic, self.dead_letter_topic
+        actions_topic = self.actions_topic
         futures: list[Any] = []
-        stamps: list[float] = []
+        stamps: list[int] = []
         durations: list[float] = []
         consumed: Counter[str] = Counter()
         actions: Counter[str] = Counter()
         categories: Counter[str] = Counter()
         dead: Counter[str] = Counter()
-        positions = self.positions
+        mismatched: Counter[str] = Counter()
         for record in records:
             started = clock()
             consumed[record.topic] += 1
-            positions[record.topic, record.partition] = record.offset
             strikes.partition = record.partition
+            value = record.value
             try:
-                if not record.value:
+                if not value:
                     raise CommentError("empty record", "invalid_json")
-                decision = moderate(record.value, strikes)
+                decision = moderate(value, strikes)
                 payload = dumps(decision)
+                key = decision["comment_id"].encode()
+                future = await send(actions_topic, key, payload, None, None, None)
+            except MessageSizeTooLargeError:
+                kind, reason = "too_large", "its decision is larger than a Kafka record may be"
             except CommentError as exc:
                 kind, reason = exc.kind, exc.reason
             except Exception as exc:  # a bug must not stop the stream or lose the record
-                kind, reason = "engine_error", f"{type(exc).__name__}: {exc}"
+                kind, reason = "engine_error", type(exc).__name__
             else:
                 durations.append(clock() - started)
-                futures.append(
-                    await send(
-                        actions_topic, decision["comment_id"].encode(), payload, None, None, None
-                    )
-                )
+                futures.append(future)
+                if record.topic.rpartition(".")[2] != decision["channel"]:
+                    mismatched[record.topic] += 1
                 stamps.append(record.timestamp)
                 actions.update(decision["actions"])
                 categories.update(decision["categories"])
                 continue
             dead[kind] += 1
-            headers = dead_letter_headers(reason, kind, record)
-            futures.append(await send(dead_topic, record.key, record.value, None, None, headers))
+            futures.append(await self._dead_letter(record, kind, reason, send))
         futures.extend(strikes.flush())
         self._count(consumed, actions, categories, dead, durations)
+        for topic, n in mismatched.items():
+            self.metrics.channel_mismatches.labels(topic).inc(n)
         return futures, stamps
+
+    async def _dead_letter(self, record: Record, kind: str, reason: str, send: Send) -> Any:
+        key, value, headers = dead_letter(record, kind, reason)
+        return await send(self.dead_letter_topic, key, value, None, None, headers)
 
     def _count(
         self,
@@ -137,7 +181,7 @@ class BatchProcessor:
             m.dead_letters.labels(kind).inc(n)
         m.processing.observe_many(durations)
 
-    def delivered(self, stamps: list[float]) -> None:
+    def delivered(self, stamps: list[int]) -> None:
         """Record produce-to-decision latency once a batch's decisions are on the broker."""
-        now = time.time()
-        self.metrics.latency.observe_many(now - s for s in stamps)
+        now = time.time() * 1000.0
+        self.metrics.latency.observe_many((now - s) / 1000.0 for s in stamps)

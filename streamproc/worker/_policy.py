@@ -74,19 +74,43 @@ class PolicyWatcher:
         return self.holder
 
     def _compile(self, data: bytes | None, offset: int) -> Engine | None:
+        """The engine of the record at ``offset``, or None (logged and counted) if it is not a
+        valid pack: a bad record must never stop a worker, which replays this topic at every
+        start."""
         if not data:
             return None
         try:
-            engine = engine_from_bundle(data)
+            return engine_from_bundle(data)
         except PackError as exc:
-            log.error("policy at offset %d rejected: %s", offset, exc)
-            self.metrics.policy_reloads.labels("rejected").inc()
-            return None
-        return engine
+            log.error("policy at offset %d is invalid, keeping the one in force: %s", offset, exc)
+        except Exception as exc:  # a bug in the loader: the same, with the type for the report
+            log.error(
+                "policy at offset %d could not be loaded, keeping the policy in force: %s",
+                offset,
+                type(exc).__name__,
+            )
+        self.metrics.policy_reloads.labels("invalid").inc()
+        return None
 
     async def watch(self) -> None:
-        """Follow the topic and swap in each new valid pack. Runs until cancelled."""
+        """Follow the topic and swap in each new valid pack. Runs until cancelled; a broker
+        outage only delays it (it reconnects, logging once a minute)."""
         assert self.holder is not None, "load() first"
+        last_logged = -1e9
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                now = asyncio.get_running_loop().time()
+                if now - last_logged >= 60.0:
+                    last_logged = now
+                    log.warning("policy topic unavailable (retrying): %r", exc)
+                await asyncio.sleep(5.0)
+
+    async def _follow(self) -> None:
+        assert self.holder is not None
         consumer = self._consumer()
         await consumer.start()
         loop = asyncio.get_running_loop()
@@ -99,6 +123,7 @@ class PolicyWatcher:
                     engine = await loop.run_in_executor(
                         None, self._compile, record.value, record.offset
                     )
+                    self.next_offset = record.offset + 1
                     if engine is not None:
                         self.holder.engine = engine
                         self.metrics.set_policy(engine.policy_version)

@@ -55,8 +55,10 @@ class WorkerSettings:
     policy_path: Path | None = None  # used when the policy topic holds no pack yet
     metrics_port: int = 9464  # 0 disables the metrics endpoint
     metrics_address: str = "0.0.0.0"
-    batch_size: int = 1000
-    batch_seconds: float = 0.05
+    batch_size: int = 1000  # records per fetch at most
+    max_in_flight: int = 4  # batches decided and awaiting the broker's acknowledgement
+    commit_interval: float = 1.0  # seconds between offset commits (a crash re-reads this much)
+    session_timeout: float = 10.0  # seconds until a silent worker's partitions move
     data_dir: Path = field(default_factory=lambda: cache_dir() / "worker")
     instance_id: str | None = None  # static group membership: fast restarts, no double rebalance
     log_level: str = "WARNING"
@@ -72,7 +74,9 @@ class WorkerSettings:
             policy_path=Path(policy) if policy else None,
             metrics_port=_env_int(env, "STREAMPROC_METRICS_PORT", 9464),
             batch_size=_env_int(env, "STREAMPROC_BATCH_SIZE", 1000),
-            batch_seconds=_env_float(env, "STREAMPROC_BATCH_SECONDS", 0.05),
+            max_in_flight=_env_int(env, "STREAMPROC_MAX_IN_FLIGHT", 4),
+            commit_interval=_env_float(env, "STREAMPROC_COMMIT_INTERVAL", 1.0),
+            session_timeout=_env_float(env, "STREAMPROC_SESSION_TIMEOUT", 10.0),
             data_dir=Path(env.get("STREAMPROC_WORKER_DIR", "").strip() or cache_dir() / "worker"),
             instance_id=env.get("STREAMPROC_INSTANCE_ID", "").strip() or None,
             log_level=env.get("STREAMPROC_LOG_LEVEL", "").strip().upper() or "WARNING",

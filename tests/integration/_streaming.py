@@ -72,13 +72,20 @@ class Worker:
             **env,
             "STREAMPROC_METRICS_PORT": str(self.metrics_port),
             "STREAMPROC_WORKER_DIR": str(directory / "worker-data"),
-            "STREAMPROC_LOG_LEVEL": "WARNING",
+            "STREAMPROC_LOG_LEVEL": os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"),
         }
         if instance_id:
             self.env["STREAMPROC_INSTANCE_ID"] = instance_id
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90.0) -> Worker:
+    def start(self, timeout: float = 90.0, partitions: int = 30) -> Worker:
+        """Start it and wait until it has ``partitions`` comment partitions (all, alone)."""
+        self.launch()
+        self.wait_ready(timeout, partitions)
+        return self
+
+    def launch(self) -> Worker:
+        """Start it without waiting."""
         self.directory.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -88,7 +95,6 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.wait_ready(timeout)
         return self
 
     def metrics(self) -> str:
@@ -104,19 +110,19 @@ class Worker:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
-    def wait_ready(self, timeout: float) -> None:
-        """Until the worker has been assigned all comment partitions."""
+    def wait_ready(self, timeout: float, partitions: int = 30) -> None:
+        """Until the worker has been assigned ``partitions`` comment partitions."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if self.metric("streamproc_assigned_partitions") >= 30:
+                if self.metric("streamproc_assigned_partitions") >= partitions:
                     return
             except OSError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise AssertionError(f"worker not ready after {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
@@ -136,6 +142,25 @@ class Worker:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+
+
+async def declare_app_topics(settings: KafkaSettings, app_id: str) -> None:
+    """Create the Faust topics of a worker with its own ``app_id`` (a consumer group of its own,
+    starting from the beginning of every topic), declared like the default app's."""
+    from aiokafka.admin import NewTopic
+
+    from streamproc.kafka import admin_client
+
+    declarations = load_declarations()
+    topics = []
+    for declared in declarations:
+        if declared.name.startswith("streamproc-"):
+            name = app_id + declared.name.removeprefix("streamproc")
+            topics.append(
+                NewTopic(name, declared.partitions, 1, topic_configs=dict(declared.configs))
+            )
+    async with admin_client(settings) as admin:
+        await admin.create_topics(topics)
 
 
 def publish(settings: KafkaSettings, comments: Iterable[dict[str, Any] | bytes]) -> None:

@@ -1,0 +1,90 @@
+"""What the worker relies on inside faust-streaming and aiokafka, checked so that an upgrade that
+changes it fails here instead of silently losing comments or strikes.
+
+Each seam's module names the version it was written against; the integration tests
+(``test_worker_kills``, ``test_worker``) prove the behaviour end to end on a real broker.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import faust
+from faust.app.base import App
+from faust.streams import Stream
+from faust.tables.base import Collection
+from faust.transport.consumer import Consumer, Fetcher, ThreadDelegateConsumer
+from faust.transport.drivers import aiokafka as aiokafka_driver
+
+from streamproc.worker import _handoff
+from streamproc.worker._handoff import BatchConsumer, BatchTransport
+
+VERIFIED = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0"}
+
+
+def parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_the_installed_versions_are_the_ones_the_seams_were_verified_against() -> None:
+    # An upgrade must re-verify every check below (and the kill tests) before this changes.
+    assert {name: version(name) for name in VERIFIED} == VERIFIED
+
+
+def test_the_fetcher_runs_the_consumers_drain_loop() -> None:
+    assert "consumer._drain_messages(self)" in inspect.getsource(Fetcher._fetcher.fun)
+    assert parameters(Consumer._drain_messages) == ["self", "fetcher"]
+
+
+def test_the_fetch_primitive_returns_records_and_active_partitions() -> None:
+    source = inspect.getsource(Consumer._wait_next_records)
+    assert parameters(Consumer._wait_next_records) == ["self", "timeout"]
+    assert "can_resume_flow" in source  # it waits while flow is stopped (a rebalance)
+    assert "return records, active_partitions" in source
+
+
+def test_the_aiokafka_transport_builds_its_consumer_from_the_class_attribute() -> None:
+    assert BatchTransport.Consumer is BatchConsumer
+    assert issubclass(BatchConsumer, aiokafka_driver.Consumer)
+    assert "self.Consumer(" in inspect.getsource(aiokafka_driver.Transport.create_consumer)
+
+
+def test_every_way_faust_moves_a_position_is_overridden() -> None:
+    # A seek the hand-off did not see would make it claim offsets it did not read.
+    for name in ("perform_seek", "_seek", "seek_wait"):
+        assert name in vars(BatchConsumer), name
+        base = getattr(aiokafka_driver.Consumer, name)
+        assert parameters(getattr(BatchConsumer, name)) == parameters(base), name
+    assert "await self._seek(" in inspect.getsource(Consumer.seek)
+
+
+def test_revocation_and_shutdown_wait_for_the_consumer_to_be_empty() -> None:
+    assert "_consumer_wait_empty" in inspect.getsource(App._on_partitions_revoked)
+    assert "consumer.wait_empty()" in inspect.getsource(App._consumer_wait_empty)
+    assert "self.wait_empty()" in inspect.getsource(Consumer.on_stop)
+    assert "self._on_partitions_revoked" in inspect.getsource(Consumer.on_partitions_revoked)
+
+
+def test_stream_iteration_still_acknowledges_skipped_events() -> None:
+    # The defect the hand-off avoids. If upstream stops acknowledging what it skips, the
+    # hand-off is still correct, but this note in its docstring is then out of date.
+    assert "value is skipped_value" in inspect.getsource(Stream._c_aiter)
+    assert "skips" in (_handoff.__doc__ or "")
+
+
+def test_commits_can_be_run_on_the_consumer_thread() -> None:
+    assert "_thread" in ThreadDelegateConsumer.__annotations__
+    assert parameters(aiokafka_driver.AIOKafkaConsumerThread.call_thread)[:2] == ["self", "fun"]
+    assert "_ensure_consumer" in vars(aiokafka_driver.AIOKafkaConsumerThread)
+
+
+def test_tables_expose_their_data_and_changelog_sender() -> None:
+    # TableStrikeStore reads `table.data` and writes through `send_changelog(partition, ...)`.
+    assert parameters(Collection.send_changelog)[:4] == ["self", "partition", "key", "value"]
+    assert "data" in inspect.getsource(Collection)
+
+
+def test_faust_looks_transports_up_by_url_scheme() -> None:
+    _handoff.register()
+    assert faust.transport.by_url(f"{_handoff.SCHEME}://localhost:9092") is BatchTransport

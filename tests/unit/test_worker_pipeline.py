@@ -1,0 +1,236 @@
+"""The worker's pipeline without a broker: decisions, dead letters, deliveries and the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+
+from streamproc.core import Engine
+from streamproc.worker import BatchProcessor, BatchRunner, EngineHolder, WorkerMetrics
+from streamproc.worker._handoff import FetchedBatch
+from streamproc.worker._pipeline import DEAD_LETTER_KEY_LIMIT, DEAD_LETTER_VALUE_LIMIT
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = b"author"
+    timestamp: int = 1_763_458_200_000
+
+
+class FakeStrikes:
+    def __init__(self) -> None:
+        self.data: dict[str, list[list[Any]]] = {}
+        self.partition = 0
+        self.flushed: list[tuple[str, int]] = []
+        self._pending: dict[str, int] = {}
+
+    def get_strikes(self, key: str) -> list[list[Any]] | None:
+        return self.data.get(key)
+
+    def set_strikes(self, key: str, strikes: list[list[Any]]) -> None:
+        self.data[key] = strikes
+        self._pending[key] = self.partition
+
+    def flush(self) -> list[Any]:
+        self.flushed.extend(self._pending.items())
+        self._pending.clear()
+        return []
+
+
+class FakeProducer:
+    """Records every send; each returns a future the test resolves (or fails)."""
+
+    def __init__(self, too_large: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.sent: list[tuple[str, bytes | None, bytes | None, Any]] = []
+        self.futures: list[asyncio.Future[None]] = []
+        self.too_large = too_large
+
+    async def send(self, topic: str, key: Any, value: Any, partition: Any, ts: Any, headers: Any):  # type: ignore[no-untyped-def]
+        if topic in self.too_large:
+            raise MessageSizeTooLargeError()
+        self.sent.append((topic, key, value, headers))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.futures.append(future)
+        return future
+
+    def deliver_all(self) -> None:
+        for future in self.futures:
+            if not future.done():
+                future.set_result(None)
+
+
+def comment(cid: str, text: str, author: str = "u1", channel: str = "facebook") -> bytes:
+    return orjson.dumps(
+        {
+            "id": cid,
+            "channel": channel,
+            "author": {"id": author},
+            "text": text,
+            "created_at": "2026-11-18T10:30:00+01:00",
+        }
+    )
+
+
+@pytest.fixture
+def processor(mini_engine: Engine) -> BatchProcessor:
+    return BatchProcessor(
+        EngineHolder(mini_engine),
+        FakeStrikes(),
+        WorkerMetrics(),
+        "moderation.actions",
+        "moderation.deadletter",
+    )
+
+
+def headers_of(entry: tuple[str, Any, Any, Any]) -> dict[str, bytes]:
+    return dict(entry[3])
+
+
+async def test_each_record_gets_a_decision_keyed_by_its_comment_id(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    records = [FakeRecord("comments.facebook", 0, i, comment(f"c{i}", "Grazie!")) for i in range(3)]
+    futures, stamps = await processor.process(records, producer.send)
+    assert [(t, k) for t, k, _, _ in producer.sent] == [
+        ("moderation.actions", b"c0"),
+        ("moderation.actions", b"c1"),
+        ("moderation.actions", b"c2"),
+    ]
+    assert len(futures) == 3 and len(stamps) == 3
+    assert orjson.loads(producer.sent[0][2])["actions"] == ["allow"]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (b"", "invalid_json"),
+        (None, "invalid_json"),
+        (b"{not json", "invalid_json"),
+        (b"[]", "invalid_comment"),
+        (b'{"id": 1}', "invalid_comment"),
+        (b'{"x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "invalid_json"),
+        (comment("x" * 600, "ciao"), "invalid_comment"),
+    ],
+    ids=["empty", "null", "broken", "array", "wrong-type", "deep", "long-id"],
+)
+async def test_bad_records_become_dead_letters_with_their_kind_and_source(
+    processor: BatchProcessor, value: bytes | None, kind: str
+) -> None:
+    producer = FakeProducer()
+    record = FakeRecord("comments.youtube", 4, 77, value)
+    await processor.process([record], producer.send)
+    ((topic, key, copy, headers),) = producer.sent
+    assert topic == "moderation.deadletter"
+    assert (key, copy) == (record.key, value)
+    assert dict(headers)["streamproc.error"] == kind.encode()
+    assert dict(headers)["streamproc.source"] == b"comments.youtube/4/77"
+
+
+async def test_a_record_too_big_to_copy_still_gets_a_dead_letter_cut_to_size(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    huge = b'{"id": "' + b"x" * 1_000_100 + b'"}'
+    record = FakeRecord("comments.twitter", 1, 5, huge, key=b"k" * 5000)
+    await processor.process([record], producer.send)
+    ((topic, key, copy, headers),) = producer.sent
+    assert topic == "moderation.deadletter"
+    assert copy == huge[:DEAD_LETTER_VALUE_LIMIT]
+    assert key == b"k" * DEAD_LETTER_KEY_LIMIT
+    assert dict(headers)["streamproc.value_size"] == str(len(huge)).encode()
+    assert dict(headers)["streamproc.key_size"] == b"5000"
+    assert len(dict(headers)["streamproc.reason"]) <= 1000
+
+
+async def test_a_decision_too_large_for_kafka_becomes_a_dead_letter(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer(too_large={"moderation.actions"})
+    record = FakeRecord("comments.facebook", 0, 0, comment("c1", "Grazie!"))
+    await processor.process([record], producer.send)
+    ((topic, _, _, headers),) = producer.sent
+    assert topic == "moderation.deadletter"
+    assert dict(headers)["streamproc.error"] == b"too_large"
+
+
+async def test_a_channel_other_than_the_topics_is_counted(processor: BatchProcessor) -> None:
+    producer = FakeProducer()
+    record = FakeRecord("comments.facebook", 0, 0, comment("c1", "Grazie!", channel="twitter"))
+    await processor.process([record], producer.send)
+    decision = orjson.loads(producer.sent[0][2])
+    assert decision["channel"] == "twitter"  # the comment's own channel is what it carries
+    assert processor.metrics.channel_mismatches.labels("comments.facebook")._value.get() == 1
+
+
+async def test_the_ledger_moves_only_once_every_delivery_of_a_batch_is_done(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    tp = ("comments.facebook", 0)
+    runner = BatchRunner(processor, producer.send, frozenset({"comments.facebook"}), lambda: None)  # type: ignore[arg-type,return-value]
+    runner.positioned(tp, 10)
+    records = [FakeRecord("comments.facebook", 0, i, comment(f"c{i}", "Grazie!")) for i in (10, 11)]
+    await runner.handle(FetchedBatch(records, {tp: (10, 12)}))
+    await asyncio.sleep(0)
+    assert runner.done_until(tp) == 10 and runner.in_flight == 1
+    producer.deliver_all()
+    assert await runner.drain(1.0)
+    assert runner.done_until(tp) == 12 and runner.in_flight == 0
+
+
+async def test_a_failed_delivery_is_fatal_and_counts_nothing_as_done(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    fatal: list[BaseException] = []
+    tp = ("comments.facebook", 0)
+    runner = BatchRunner(
+        processor,
+        producer.send,
+        frozenset({"comments.facebook"}),
+        lambda: None,  # type: ignore[arg-type,return-value]
+        on_fatal=fatal.append,
+    )
+    runner.positioned(tp, 0)
+    record = FakeRecord("comments.facebook", 0, 0, comment("c0", "Grazie!"))
+    await runner.handle(FetchedBatch([record], {tp: (0, 1)}))
+    producer.futures[0].set_exception(KafkaTimeoutError())
+    await runner.drain(1.0)
+    assert len(fatal) == 1 and runner.done_until(tp) == 0
+
+
+async def test_at_most_max_in_flight_batches_wait_for_the_broker(processor: BatchProcessor) -> None:
+    producer = FakeProducer()
+    tp = ("comments.facebook", 0)
+    runner = BatchRunner(
+        processor,
+        producer.send,
+        frozenset({"comments.facebook"}),
+        lambda: None,
+        max_in_flight=2,  # type: ignore[arg-type,return-value]
+    )
+    runner.positioned(tp, 0)
+
+    async def hand(offset: int) -> None:
+        record = FakeRecord("comments.facebook", 0, offset, comment(f"c{offset}", "Grazie!"))
+        await runner.handle(FetchedBatch([record], {tp: (offset, offset + 1)}))
+
+    await hand(0)
+    third = asyncio.ensure_future(hand(1))
+    await asyncio.sleep(0.01)
+    assert third.done() is False  # two in flight: the second hand-off waits
+    producer.deliver_all()
+    await asyncio.wait_for(third, 1.0)
+    producer.deliver_all()
+    assert await runner.drain(1.0)
+    assert runner.done_until(tp) == 2
