@@ -116,8 +116,16 @@ class BatchConsumer(aiokafka_driver.Consumer):
     # --- positions: any seek makes what we knew of a partition's position void ------------
 
     async def perform_seek(self) -> None:
+        # Faust seeks every assigned partition to its committed offset (after each rebalance,
+        # and when a fetch came back during one): the hand-off reads from there on.
         self._positions.clear()
         await super().perform_seek()
+        handler = self.handler
+        if handler is not None:
+            assigned = self.assignment()
+            for tp, offset in list(self._committed_offset.items()):
+                if offset is not None and tp in assigned and tp.topic in handler.topics:
+                    handler.positioned(tp, offset)
 
     async def _seek(self, partition: TP, offset: int) -> None:
         self._positions.pop(partition, None)
