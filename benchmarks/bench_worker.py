@@ -526,8 +526,8 @@ async def preload(bench: Bench) -> dict[str, Any]:
     lines = ndjson_lines(bench.count)
     chars = statistics.fmean(len(orjson.loads(x)["text"]) for x in lines[:5000])
     summary = await publish_lines(bench.settings, lines, known_topics=set(bench.comment_topics))
-    if summary.unroutable or summary.sent != bench.count:
-        raise RuntimeError(f"preload: sent {summary.sent}, unroutable {summary.unroutable[:3]}")
+    if summary.dead_letters or summary.sent != bench.count:
+        raise RuntimeError(f"preload: sent {summary.sent}, dead letters {summary.dead_letters[:3]}")
     return {"comments": summary.sent, "mean_text_chars": chars, "seconds": summary.seconds}
 
 

@@ -6,18 +6,18 @@ reason, and the summary counts it.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 import orjson
 
+from streamproc._deadletter import dead_letter_json
 from streamproc.core import CommentError, Engine, MemoryStrikeStore, StrikeStore
 
-__all__ = ["BatchSummary", "dead_letter_record", "moderate_lines"]
+__all__ = ["BatchSummary", "moderate_lines"]
 
 
 @dataclass
@@ -53,27 +53,13 @@ class BatchSummary:
         return "\n".join(out)
 
 
-def dead_letter_record(raw: bytes, reason: str, **where: Any) -> dict[str, Any]:
-    """The dead-letter form of a bad input: where it came from, why, and the input itself."""
-    record: dict[str, Any] = {**where, "reason": reason}
-    try:
-        record["raw"] = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        record["raw_base64"] = base64.b64encode(raw).decode("ascii")
-    return record
-
-
-def _reason_kind(reason: str) -> str:
-    """A bounded label for a reason (the reason itself may quote the input)."""
-    return reason.split(":", 1)[0][:60]
-
-
 def moderate_lines(
     engine: Engine,
     lines: Iterable[bytes],
     output: IO[bytes],
     dead_letters: IO[bytes],
     strikes: StrikeStore | None = None,
+    source: str = "stdin",
 ) -> BatchSummary:
     """Moderate NDJSON ``lines``: one decision per comment to ``output``, in order."""
     store = strikes if strikes is not None else MemoryStrikeStore()
@@ -90,9 +76,9 @@ def moderate_lines(
         try:
             decision = moderate(line, store)
         except CommentError as exc:
-            reason = exc.reason
+            kind, reason = exc.kind, exc.reason
         except Exception as exc:  # a bug must not lose the comment or stop the run
-            reason = f"engine error: {type(exc).__name__}: {exc}"
+            kind, reason = "engine_error", type(exc).__name__
         else:
             write(dumps(decision, option=orjson.OPT_APPEND_NEWLINE))
             summary.decided += 1
@@ -100,8 +86,9 @@ def moderate_lines(
             summary.categories.update(decision["categories"])
             continue
         summary.dead_letters += 1
-        summary.dead_letter_reasons[_reason_kind(reason)] += 1
-        record = dead_letter_record(line.rstrip(b"\r\n"), reason, line=number)
+        summary.dead_letter_reasons[kind] += 1
+        raw = line.rstrip(b"\r\n")
+        record = dead_letter_json(kind, reason, f"{source}:{number}", raw, line=number)
         dead_letters.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
     summary.seconds = time.perf_counter() - started
     return summary

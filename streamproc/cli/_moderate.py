@@ -10,6 +10,9 @@ import click
 from streamproc.batch import moderate_lines
 from streamproc.cli._common import load_engine_or_exit
 
+#: Exit status when some lines could not be moderated (as linters exit 1 on findings).
+EXIT_DEAD_LETTERS = 1
+
 
 @click.command()
 @click.option(
@@ -38,11 +41,17 @@ def moderate(
 
     The strike ladder applies across the file, so a second violation by the same author is
     decided as a second violation. A summary goes to stderr.
+
+    Exit status: 0 every line decided, 1 some lines went to the dead-letter output,
+    2 the policy pack is unusable.
     """
     engine = load_engine_or_exit(policy_path)
     source = input_file if input_file is not None else sys.stdin.buffer
     dead = dead_letter if dead_letter is not None else sys.stderr.buffer
-    summary = moderate_lines(engine, source, output, dead)  # type: ignore[arg-type]
+    name = getattr(input_file, "name", None) or "stdin"
+    summary = moderate_lines(engine, source, output, dead, source=str(name))  # type: ignore[arg-type]
     output.flush()
     dead.flush()
     click.echo(summary.render(), err=True)
+    if summary.dead_letters:
+        raise SystemExit(EXIT_DEAD_LETTERS)

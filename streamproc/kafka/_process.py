@@ -21,8 +21,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    """True if something is listening on *host*:*port* (or the port cannot be bound)."""
+    """True if something is listening on *host*:*port* (or the port cannot be bound).
+
+    With SO_REUSEADDR, as the broker's own server socket has: the TIME_WAIT connections of a
+    broker that was just killed do not count.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

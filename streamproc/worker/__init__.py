@@ -32,7 +32,7 @@ __all__ = [
 
 def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
-    import faust
+    from streamproc.worker._lifecycle import WorkerProcess
 
     metrics = WorkerMetrics()
     watcher = PolicyWatcher(settings.kafka, settings.policy_topic, metrics, settings.policy_path)
@@ -42,5 +42,11 @@ def run_worker(settings: WorkerSettings) -> None:
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, settings.metrics_address)
     asyncio.set_event_loop(asyncio.new_event_loop())
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker = WorkerProcess(
+        app,
+        loglevel=settings.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+        shutdown_timeout=settings.shutdown_timeout,
+    )
     worker.execute_from_commandline()

@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 
+from streamproc._logging import quiet_repeats
 from streamproc.worker import _handoff
 from streamproc.worker._metrics import WorkerMetrics
 from streamproc.worker._pipeline import BatchProcessor, EngineHolder
@@ -111,6 +112,7 @@ def create_app(
         # a log record for every message it sends; and the Monitor sensor keeps bookkeeping
         # that our own metrics replace.
         logging.getLogger().setLevel(settings.log_level)
+        quiet_repeats()  # one line per kind of failure and 30 s, not one per attempt
         with contextlib.suppress(KeyError):
             app.sensors.remove(app.monitor)
 

@@ -20,11 +20,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from streamproc._deadletter import KINDS
 from streamproc.core import ACTIONS, CATEGORIES, CHANNELS
 
 __all__ = ["DEAD_LETTER_KINDS", "POLICY_RELOAD_RESULTS", "BatchHistogram", "WorkerMetrics"]
 
-DEAD_LETTER_KINDS = ("invalid_json", "invalid_comment", "too_large", "engine_error")
+DEAD_LETTER_KINDS = KINDS
 POLICY_RELOAD_RESULTS = ("applied", "invalid")
 
 PROCESSING_BUCKETS = (

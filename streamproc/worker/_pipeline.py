@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 import orjson
 from aiokafka.errors import MessageSizeTooLargeError
 
+from streamproc._deadletter import KEY_LIMIT, VALUE_LIMIT, dead_letter_headers
 from streamproc.core import CommentError, Engine
 from streamproc.worker._metrics import WorkerMetrics
 
@@ -31,12 +32,9 @@ __all__ = [
 
 Send = Callable[..., Awaitable[Any]]
 
-#: A dead letter copies the record, cut to these sizes so that it always fits on the topic
-#: (``max.message.bytes`` of moderation.deadletter, the producer's ``max_request_size``); its
-#: headers say where the whole record is and how long it was.
-DEAD_LETTER_VALUE_LIMIT: Final = 256 * 1024
-DEAD_LETTER_KEY_LIMIT: Final = 1024
-_REASON_LIMIT: Final = 1000
+#: A dead letter copies the record, cut to these sizes so that it always fits on the topic.
+DEAD_LETTER_VALUE_LIMIT: Final = VALUE_LIMIT
+DEAD_LETTER_KEY_LIMIT: Final = KEY_LIMIT
 
 
 class Record(Protocol):
@@ -71,21 +69,9 @@ class EngineHolder:
 def dead_letter(
     record: Record, kind: str, reason: str
 ) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
-    """(key, value, headers) of the dead letter for ``record``: a copy cut to the limits above,
-    the error kind, the reason, the source coordinates and, if cut, the original sizes."""
-    key, value = record.key, record.value
-    headers = [
-        ("streamproc.error", kind.encode()),
-        ("streamproc.reason", reason.encode("utf-8", "replace")[:_REASON_LIMIT]),
-        ("streamproc.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-    ]
-    if value is not None and len(value) > DEAD_LETTER_VALUE_LIMIT:
-        headers.append(("streamproc.value_size", str(len(value)).encode()))
-        value = value[:DEAD_LETTER_VALUE_LIMIT]
-    if key is not None and len(key) > DEAD_LETTER_KEY_LIMIT:
-        headers.append(("streamproc.key_size", str(len(key)).encode()))
-        key = key[:DEAD_LETTER_KEY_LIMIT]
-    return key, value, headers
+    """(key, value, headers) of the dead letter for ``record`` (see streamproc._deadletter)."""
+    source = f"{record.topic}/{record.partition}/{record.offset}"
+    return dead_letter_headers(kind, reason, source, record.key, record.value)
 
 
 class BatchProcessor:

@@ -58,6 +58,7 @@ class WorkerSettings:
     batch_size: int = 1000  # records per fetch at most
     max_in_flight: int = 4  # batches decided and awaiting the broker's acknowledgement
     commit_interval: float = 1.0  # seconds between offset commits (a crash re-reads this much)
+    shutdown_timeout: float = 20.0  # seconds a graceful stop may take before the process exits
     session_timeout: float = 10.0  # seconds until a silent worker's partitions move
     data_dir: Path = field(default_factory=lambda: cache_dir() / "worker")
     instance_id: str | None = None  # static group membership: fast restarts, no double rebalance
@@ -77,6 +78,8 @@ class WorkerSettings:
             max_in_flight=_env_int(env, "STREAMPROC_MAX_IN_FLIGHT", 4),
             commit_interval=_env_float(env, "STREAMPROC_COMMIT_INTERVAL", 1.0),
             session_timeout=_env_float(env, "STREAMPROC_SESSION_TIMEOUT", 10.0),
+            shutdown_timeout=_env_float(env, "STREAMPROC_SHUTDOWN_TIMEOUT", 20.0),
+            metrics_address=env.get("STREAMPROC_METRICS_ADDRESS", "").strip() or "0.0.0.0",
             data_dir=Path(env.get("STREAMPROC_WORKER_DIR", "").strip() or cache_dir() / "worker"),
             instance_id=env.get("STREAMPROC_INSTANCE_ID", "").strip() or None,
             log_level=env.get("STREAMPROC_LOG_LEVEL", "").strip().upper() or "WARNING",

@@ -62,11 +62,15 @@ def test_the_command_reads_stdin_and_reports_to_stderr(tmp_path: Path) -> None:
     runner = CliRunner()
     data = line(1, "sei un idiota") + b"\n" + b"{broken\n"
     result = runner.invoke(main, ["moderate"], input=data)
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a line went to the dead-letter output, as linters report
     decision = orjson.loads(result.stdout.splitlines()[0])
     assert decision["categories"] == ["insult"]
     assert "1 decisions from 2 lines" in result.stderr
     assert '"line":2' in result.stderr  # the dead letter goes to stderr by default
+    assert '"error":"invalid_json","reason"' in result.stderr
+    assert '"source":"stdin:2"' in result.stderr
+    clean = runner.invoke(main, ["moderate"], input=line(1, "Grazie"))
+    assert clean.exit_code == 0
 
 
 def test_policy_check_reports_file_and_line(tmp_path: Path) -> None:
