@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from streamproc._health import Health
 from streamproc.worker._app import create_app
 from streamproc.worker._ledger import OffsetLedger
 from streamproc.worker._metrics import BatchHistogram, WorkerMetrics
@@ -35,12 +36,13 @@ def run_worker(settings: WorkerSettings) -> None:
     from streamproc.worker._lifecycle import WorkerProcess
 
     metrics = WorkerMetrics()
+    health = Health()
     watcher = PolicyWatcher(settings.kafka, settings.policy_topic, metrics, settings.policy_path)
     engines = asyncio.run(watcher.load())  # the policy in force before the first comment
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, engines, metrics, watcher)
+    app = create_app(settings, engines, metrics, watcher, health)
     if settings.metrics_port:
-        metrics.serve(settings.metrics_port, settings.metrics_address)
+        metrics.serve(settings.metrics_port, settings.metrics_address, health)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = WorkerProcess(
         app,

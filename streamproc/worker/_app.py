@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 
+from streamproc._health import Health
 from streamproc._logging import quiet_repeats
 from streamproc.worker import _handoff
 from streamproc.worker._metrics import WorkerMetrics
@@ -78,8 +79,11 @@ def create_app(
     engines: EngineHolder,
     metrics: WorkerMetrics,
     watcher: PolicyWatcher | None = None,
+    health: Health | None = None,
 ) -> faust.App:
     app = _faust_app(settings)
+    health = health if health is not None else Health()
+    health.not_ready("waiting for the first partition assignment")
     strikes_table = app.Table(
         "strikes",
         default=None,
@@ -118,7 +122,14 @@ def create_app(
 
     @app.timer(interval=settings.commit_interval)
     async def commit() -> None:
+        health.beat()
         await runner.commit()
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode types receivers narrowly
+    async def on_assigned(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # Recovery of the strikes table is done and the policy was loaded before the app
+        # started: the worker decides comments from here on.
+        health.ready()
 
     @app.timer(interval=2.0)
     async def report_lag() -> None:

@@ -16,11 +16,12 @@ import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from streamproc._deadletter import KINDS
+from streamproc._health import Health, serve_http
 from streamproc.core import ACTIONS, CATEGORIES, CHANNELS
 
 __all__ = ["DEAD_LETTER_KINDS", "POLICY_RELOAD_RESULTS", "BatchHistogram", "WorkerMetrics"]
@@ -177,6 +178,6 @@ class WorkerMetrics:
         self.policy_info.labels(version).set(1)
         self._policy_version = version
 
-    def serve(self, port: int, address: str = "0.0.0.0") -> None:
-        """Expose ``/metrics`` on ``port`` from a background thread."""
-        start_http_server(port, addr=address, registry=self.registry)
+    def serve(self, port: int, address: str, health: Health) -> None:
+        """Expose ``/metrics``, ``/healthz`` and ``/readyz`` on ``port`` from a thread."""
+        serve_http(port, address, self.registry, health)

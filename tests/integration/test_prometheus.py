@@ -129,3 +129,30 @@ def test_prometheus_sees_the_counters_move(
     assert p99 is not None and p99 > 0
     assert prometheus.value("sum(streamproc_assigned_partitions)") == 30
     assert worker.metric("streamproc_policy_info") == 1
+
+
+def test_the_worker_serves_health_and_readiness_beside_its_metrics(
+    kafka_topics: object, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    from ._streaming import Worker, streamproc_env
+
+    worker = Worker(streamproc_env(kafka_bootstrap), tmp_path / "w").start()
+    try:
+        base = f"http://127.0.0.1:{worker.metrics_port}"
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            assert response.status == 200 and response.read() == b"ok\n"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/readyz", timeout=5) as response:
+                    assert response.read() == b"ready\n"
+                    break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503
+                assert time.monotonic() < deadline, worker.log()
+                time.sleep(0.2)
+    finally:
+        assert worker.stop() == 0, worker.log()
