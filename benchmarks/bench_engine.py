@@ -12,7 +12,7 @@ and the engine in turn, keeping each side's fastest time per chunk (the run leas
 other load, as timeit does). Build time and memory of the large automaton are measured in a
 fresh subprocess.
 
-It measures the core it imports: deploy/dev.sh runs it on a compiled (non-editable) install,
+It measures the core it imports: scripts/dev.sh runs it on a compiled (non-editable) install,
 the form `pip install .` deploys; from a source checkout or an editable install it measures the
 pure Python core. The first line of the output says which.
 """

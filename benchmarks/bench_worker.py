@@ -47,13 +47,11 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,22 +60,23 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from benchmarks.corpus import ndjson_lines
 from streamproc.connect import publish_lines
-from streamproc.kafka import (
-    Action,
-    KafkaSettings,
+from streamproc.kafka import KafkaSettings, TopicAction, admin_client, apply, load_declarations
+from streamproc.local import (
+    ChildProcess,
     LocalBroker,
-    admin_client,
-    apply,
+    WorkerProcess,
     free_port,
-    load_declarations,
+    histogram_buckets,
+    histogram_quantile,
+    metric_total,
+    service_env,
 )
-from streamproc.kafka._process import kill_me_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -96,60 +95,14 @@ _children: list[subprocess.Popen[bytes]] = []
 
 # Processes ---------------------------------------------------------------------------------
 
-
-def _spawn(args: Sequence[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            list(args),
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C is ours to handle; we stop the group ourselves
-            preexec_fn=kill_me_with_parent,  # and the kernel kills it if we die
-        )
-    _children.append(process)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int | None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-    if process in _children:
-        _children.remove(process)
-    return process.returncode
+# Every process this benchmark starts, so that they are stopped whatever happens.
+_children: list[ChildProcess] = []
 
 
 def _kill_children() -> None:
     for process in list(_children):
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(10)
+        process.kill()
         _children.remove(process)
-
-
-def _tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return "(no log)"
-
-
-def _base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    if "STREAMPROC_CACHE" in os.environ:
-        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
-    return env
 
 
 class CpuSampler:
@@ -202,46 +155,6 @@ class CpuSampler:
 
     def used(self, name: str, start: float, end: float) -> float:
         return self.at(name, end) - self.at(name, start)
-
-
-# Prometheus text ---------------------------------------------------------------------------
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    samples: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            with contextlib.suppress(ValueError):
-                samples[name] = float(value)
-    return samples
-
-
-def metric_total(samples: dict[str, float], name: str) -> float:
-    return sum(v for k, v in samples.items() if k == name or k.startswith(name + "{"))
-
-
-def histogram_buckets(samples: dict[str, float], name: str) -> list[tuple[float, float]]:
-    """(upper bound, cumulative count) of a histogram, sorted by bound."""
-    prefix = name + '_bucket{le="'
-    buckets = [(float(k[len(prefix) : -2]), v) for k, v in samples.items() if k.startswith(prefix)]
-    return sorted(buckets)
-
-
-def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
-    """Like Prometheus' histogram_quantile: linear interpolation inside the bucket."""
-    if not buckets or buckets[-1][1] <= 0:
-        return None
-    rank = q * buckets[-1][1]
-    lower, previous = 0.0, 0.0
-    for bound, cumulative in buckets:
-        if cumulative >= rank:
-            if bound == float("inf"):
-                return lower
-            inside = cumulative - previous
-            return lower + (bound - lower) * ((rank - previous) / inside if inside else 1.0)
-        lower, previous = bound, cumulative
-    return lower
 
 
 # Kafka helpers -----------------------------------------------------------------------------
@@ -361,71 +274,11 @@ async def recreate(admin: Any, topic: str, timeout: float = 60.0) -> None:
         if topic not in await admin.list_topics():
             with contextlib.suppress(Exception):  # may still be marked for deletion
                 report = await apply(load_declarations(), admin)
-                if any(r.name == topic and r.action is Action.CREATE for r in report.results):
+                if any(r.name == topic and r.action is TopicAction.CREATE for r in report.results):
                     return
         if time.monotonic() > deadline:
             raise RuntimeError(f"could not recreate {topic}")
         await asyncio.sleep(0.5)
-
-
-# The bare loop (runs in its own process: --bare-loop) -----------------------------------------
-
-
-async def bare_loop(
-    bootstrap: str, topics: list[str], group: str, count: int, max_records: int, result: Path
-) -> None:
-    from streamproc.core import CommentError, Engine, MemoryStrikeStore, load_pack
-
-    engine = Engine(load_pack(None))  # the default pack, as the worker without a policy topic
-    store = MemoryStrikeStore()
-    settings = KafkaSettings(bootstrap_servers=(bootstrap,))
-    consumer = AIOKafkaConsumer(
-        *topics,
-        **settings.client_kwargs(),
-        group_id=group,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    producer = AIOKafkaProducer(**settings.client_kwargs(), acks="all", linger_ms=5)
-    await producer.start()
-    await consumer.start()
-    moderate, dumps, send = engine.moderate_json, orjson.dumps, producer.send
-    consumed, errors = 0, 0
-    first = cpu_first = 0.0
-    try:
-        while consumed < count:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=max_records)
-            if not batch:
-                continue
-            if not consumed:
-                first, cpu_first = time.time(), time.process_time()
-            futures = []
-            for records in batch.values():
-                for record in records:
-                    try:
-                        decision = moderate(record.value, store)
-                    except CommentError:
-                        errors += 1
-                        futures.append(await send(BARE_OUT, record.value, key=record.key))
-                        continue
-                    key = decision["comment_id"].encode()
-                    futures.append(await send(BARE_OUT, dumps(decision), key=key))
-                consumed += len(records)
-            await asyncio.gather(*futures)  # delivered (acks=all) ...
-            await consumer.commit()  # ... before the offsets are committed
-        last, cpu_last = time.time(), time.process_time()
-    finally:
-        await consumer.stop()
-        await producer.stop()
-    report = {
-        "consumed": consumed,
-        "errors": errors,
-        "first_consumed": first,
-        "last_delivered": last,
-        "per_s": consumed / (last - first),
-        "cpu_seconds": cpu_last - cpu_first,
-    }
-    result.write_text(json.dumps(report))
 
 
 # The benchmark -------------------------------------------------------------------------------
@@ -453,67 +306,43 @@ class Bench:
         return _partitions(topics, self.partitions)
 
 
-class WorkerProcess:
+class BenchWorker:
     """A ``streamproc worker`` subprocess with its own metrics port, data dir and log."""
 
     def __init__(self, bench: Bench, name: str) -> None:
-        self.metrics_port = free_port()
-        self.directory = bench.workdir / name
-        self.directory.mkdir(parents=True)
-        self.log_path = self.directory / "worker.log"
-        self.env = {
-            **_base_env(),
-            "STREAMPROC_BROKER": bench.bootstrap,
-            "STREAMPROC_METRICS_PORT": str(self.metrics_port),
-            "STREAMPROC_WORKER_DIR": str(self.directory / "data"),
-            "STREAMPROC_LOG_LEVEL": "WARNING",
-            **bench.worker_env,
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.spawned = 0.0
+        env = service_env(bench.bootstrap, **bench.worker_env)
+        self.service = WorkerProcess(env, bench.workdir / name)
+        _children.append(self.service)
+
+    @property
+    def process(self) -> Any:
+        return self.service.process
+
+    @property
+    def spawned(self) -> float:
+        return self.service.spawned
+
+    @property
+    def log_path(self) -> Path:
+        return self.service.log_path
 
     def start(self) -> int:
-        script = Path(sys.executable).with_name("streamproc")
-        command = [str(script)] if script.exists() else [shutil.which("streamproc") or "streamproc"]
-        self.spawned = time.time()
-        self.process = _spawn([*command, "worker"], self.env, self.log_path)
-        return self.process.pid
-
-    def check_alive(self) -> None:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"the worker exited with {self.process.returncode}:\n{_tail(self.log_path)}"
-            )
-
-    def _fetch(self) -> str:
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            text: str = response.read().decode()
-            return text
+        process = self.service.launch().process
+        assert process is not None
+        return process.pid
 
     async def metrics(self) -> dict[str, float] | None:
-        try:
-            return parse_metrics(await asyncio.to_thread(self._fetch))
-        except OSError:
-            return None
+        return await asyncio.to_thread(self.service.samples)
 
     async def wait_until(self, done: Any, timeout: float, every: float = 0.5) -> dict[str, float]:
         """Poll the metrics until ``done(samples)`` is true; return those samples."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_alive()
-            samples = await self.metrics()
-            if samples is not None and done(samples):
-                return samples
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"worker: timed out after {timeout:.0f} s\n{_tail(self.log_path)}"
-                )
-            await asyncio.sleep(every)
+        return await asyncio.to_thread(self.service.wait_until, done, timeout, every)
 
     def stop(self) -> int | None:
-        return _stop(self.process) if self.process is not None else None
+        code = self.service.stop()
+        if self.service in _children:
+            _children.remove(self.service)
+        return code
 
 
 def _delivered(samples: dict[str, float]) -> float:
@@ -538,8 +367,7 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
     args = [
         sys.executable,
         "-m",
-        "benchmarks.bench_worker",
-        "--bare-loop",
+        "benchmarks.bare_loop",
         "--bootstrap",
         bench.bootstrap,
         "--group",
@@ -551,20 +379,24 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
         "--result",
         str(result),
     ]
-    process = _spawn(args, _base_env(), log)
+    child = ChildProcess(args, service_env(bench.bootstrap), log)
+    _children.append(child)
+    process = child.launch().process
+    assert process is not None
     sampler = CpuSampler({"proc": process.pid, "broker": bench.broker_pid})
     sampler.start()
     deadline = time.monotonic() + 120 + bench.count / 1000
     try:
         while process.poll() is None:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the bare loop timed out:\n{_tail(log)}")
+                raise RuntimeError(f"the bare loop timed out:\n{child.log()}")
             await asyncio.sleep(0.2)
     finally:
         await sampler.stop()
-        _stop(process)
+        child.stop()
+        _children.remove(child)
     if process.returncode != 0:
-        raise RuntimeError(f"the bare loop failed ({process.returncode}):\n{_tail(log)}")
+        raise RuntimeError(f"the bare loop failed ({process.returncode}):\n{child.log()}")
     own = json.loads(result.read_text())
     out = await read_window(bench.settings, before)
     return _round_result("bare", bench, out, sampler, extra={"own_clock": own})
@@ -575,7 +407,7 @@ async def worker_round(bench: Bench, index: int) -> dict[str, Any]:
         await delete_group(admin, APP_ID)  # from offset 0 again ...
         await recreate(admin, CHANGELOG)  # ... with no strikes to recover
     before = await end_offsets(bench.settings, bench.tps(ACTIONS, DEAD_LETTERS))
-    worker = WorkerProcess(bench, f"worker-{index}")
+    worker = BenchWorker(bench, f"worker-{index}")
     sampler = CpuSampler({"proc": worker.start(), "broker": bench.broker_pid})
     sampler.start()
     assigned_at: list[float] = []
@@ -642,7 +474,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         await admin.alter_configs(
             [ConfigResource(ConfigResourceType.TOPIC, ACTIONS, configs=configs)]
         )
-    worker = WorkerProcess(bench, "worker-latency")
+    worker = BenchWorker(bench, "worker-latency")
     worker.start()
     try:
         # Resumes the committed offsets of the last round; wait until it is caught up and idle.
@@ -852,11 +684,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="extra environment for the worker, e.g. STREAMPROC_BATCH_SIZE=5000 (repeatable)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    # Internal: the bare loop's own process.
-    parser.add_argument("--bare-loop", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--bootstrap", help=argparse.SUPPRESS)
-    parser.add_argument("--group", help=argparse.SUPPRESS)
-    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     count = args.count or (20_000 if args.quick else 200_000)
     rounds = args.rounds or (1 if args.quick else 2)
@@ -865,12 +692,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any("=" not in item for item in args.worker_env):
         parser.error("--worker-env takes NAME=VALUE")
     worker_env = dict(item.split("=", 1) for item in args.worker_env)
-
-    if args.bare_loop:
-        asyncio.run(
-            bare_loop(args.bootstrap, topics, args.group, count, args.max_records, args.result)
-        )
-        return 0
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())

@@ -16,13 +16,12 @@ import pytest
 
 from streamproc.kafka import (
     KafkaSettings,
-    LocalBroker,
     TopicDeclarations,
     admin_client,
     apply,
-    free_port,
     load_declarations,
 )
+from streamproc.local import LocalBroker, free_port
 from tests.integration._streaming import streamproc_env
 
 # The first run fetches the jars with Maven; later starts take a few seconds.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from streamproc.kafka import BrokerError, KafkaFetchError, LocalBroker, default_broker_dir
+from streamproc.local import BrokerError, KafkaFetchError, LocalBroker, default_broker_dir
 
 _DATA_DIR = click.option(
     "--data-dir",

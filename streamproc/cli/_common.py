@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from streamproc.core import Engine, PackError, PolicyPack, load_pack, parse_pack, read_pack_files
+
+
+class SettingsCommand(click.Command):
+    """A command whose ``--help`` ends with its service's settings (variables and defaults),
+    read only when help is shown (so that the other commands need not import the service)."""
+
+    def __init__(self, *args: Any, settings_help: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings_help = settings_help
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        formatter.write_text("Environment (an option overrides its variable):")
+        with formatter.indentation():
+            for line in self.settings_help().splitlines():
+                formatter.write(f"{' ' * formatter.current_indent}{line}\n")
 
 
 def exit_with_issues(exc: PackError, status: int = 1) -> NoReturn:

@@ -28,6 +28,6 @@ def demo(copies: int, keep_running: bool, data_dir: Path | None) -> None:
     the first time), creates the topics, starts a worker, replays the bundled comments from
     five channels with progress, prints what was decided and how fast, then stops everything.
     """
-    from streamproc.demo import DemoOptions, run_demo
+    from streamproc.local._demo import DemoOptions, run_demo
 
     raise SystemExit(run_demo(DemoOptions(copies, keep_running, data_dir)))

@@ -6,19 +6,25 @@ from pathlib import Path
 
 import click
 
-from streamproc.kafka import KafkaSettingsError
+from streamproc.cli._common import SettingsCommand
 
 
-@click.command()
+def _settings_help() -> str:
+    from streamproc.worker._settings import WorkerSettings
+
+    return WorkerSettings.help()
+
+
+@click.command(cls=SettingsCommand, settings_help=_settings_help)
 @click.option(
     "--policy",
     "policy_path",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Pack to use while the policy topic holds none (default: the bundled pack).",
+    help="Pack to use while the policy topic holds none [STREAMPROC_POLICY].",
 )
-@click.option("--metrics-port", type=int, help="Prometheus endpoint port (0: none). [9464]")
-@click.option("--batch-size", type=int, help="Comments per batch at most. [1000]")
-@click.option("--instance-id", help="Static group membership id (fast restarts).")
+@click.option("--metrics-port", type=int, help="[STREAMPROC_METRICS_PORT]")
+@click.option("--batch-size", type=int, help="[STREAMPROC_BATCH_SIZE]")
+@click.option("--instance-id", help="[STREAMPROC_INSTANCE_ID]")
 def worker(
     policy_path: Path | None,
     metrics_port: int | None,
@@ -27,11 +33,11 @@ def worker(
 ) -> None:
     """Moderate the channel topics into moderation.actions, until stopped.
 
-    Connection and defaults come from the environment: STREAMPROC_BROKER (and the SASL/TLS
-    variables), STREAMPROC_POLICY, STREAMPROC_METRICS_PORT, STREAMPROC_BATCH_SIZE,
-    STREAMPROC_INSTANCE_ID, STREAMPROC_WORKER_DIR,
-    STREAMPROC_LOG_LEVEL. Run `streamproc topics apply` first: the worker creates no topics.
+    Kafka is found through STREAMPROC_BROKER and the SASL/TLS variables (see the README). Run
+    `streamproc topics apply` first: the worker creates no topics.
     """
+    from streamproc._settings import SettingsError
+    from streamproc.kafka import KafkaSettingsError
     from streamproc.worker import WorkerSettings, run_worker
 
     try:
@@ -41,6 +47,6 @@ def worker(
             batch_size=batch_size,
             instance_id=instance_id,
         )
-    except (KafkaSettingsError, ValueError) as exc:
+    except (KafkaSettingsError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     run_worker(settings)

@@ -12,7 +12,6 @@ from streamproc.core._matcher import Found, Matcher
 from streamproc.core._models import (
     ACTIONS,
     CATEGORIES,
-    CHANNELS,
     COMMENT_KINDS,
     LEXICON_CATEGORIES,
     MAX_ID_CHARS,
@@ -52,7 +51,6 @@ COMPILED: bool = _engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
 __all__ = [
     "ACTIONS",
     "CATEGORIES",
-    "CHANNELS",
     "COMMENT_KINDS",
     "COMPILED",
     "DEFAULT_PACK_PATH",

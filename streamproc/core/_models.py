@@ -15,7 +15,6 @@ import msgspec
 __all__ = [
     "ACTIONS",
     "CATEGORIES",
-    "CHANNELS",
     "COMMENT_KINDS",
     "LEXICON_CATEGORIES",
     "MAX_ID_CHARS",
@@ -56,7 +55,6 @@ ACTIONS: Final = (
     "escalate",
     "notify_compliance",
 )
-CHANNELS: Final = ("facebook", "instagram", "twitter", "youtube", "linkedin")
 ROLES: Final = ("public", "employee")
 COMMENT_KINDS: Final = ("comment", "reply", "private_message")
 PII_KINDS: Final = ("email", "phone", "iban", "fiscal_code", "vat_number", "payment_card")

@@ -1,10 +1,10 @@
-"""Kafka plumbing outside the pure core: connection settings, topics as code, the local broker.
+"""Talking to a Kafka cluster: connection settings, the admin client, topics as code, topology.
 
-Nothing in ``streamproc.core`` imports this package.
+Nothing in ``streamproc.core`` imports this package. Running Kafka on one machine (the embedded
+broker) is :mod:`streamproc.local`'s business.
 """
 
 from streamproc.kafka._admin import KafkaUnavailableError, admin_client
-from streamproc.kafka._broker import DEFAULT_PORT, BrokerError, BrokerStatus, LocalBroker
 from streamproc.kafka._declarations import (
     DeclarationError,
     TopicDeclaration,
@@ -12,50 +12,44 @@ from streamproc.kafka._declarations import (
     load_declarations,
     parse_declarations,
 )
-from streamproc.kafka._jars import KafkaFetchError, ensure_kafka_jars
-from streamproc.kafka._paths import cache_dir, default_broker_dir, resource_path
-from streamproc.kafka._process import free_port
+from streamproc.kafka._paths import resource_path
 from streamproc.kafka._settings import (
     DEFAULT_BROKER,
     KafkaSettings,
     KafkaSettingsError,
 )
 from streamproc.kafka._topics import (
-    Action,
     ApplyReport,
     ClusterTopic,
     Difference,
+    TopicAction,
     TopicResult,
     apply,
     cluster_topics,
 )
+from streamproc.kafka._topology import COMMENT_PREFIX, DEFAULT_APP_ID, Topology, topology
 
 __all__ = [
+    "COMMENT_PREFIX",
+    "DEFAULT_APP_ID",
     "DEFAULT_BROKER",
-    "DEFAULT_PORT",
-    "Action",
     "ApplyReport",
-    "BrokerError",
-    "BrokerStatus",
     "ClusterTopic",
     "DeclarationError",
     "Difference",
-    "KafkaFetchError",
     "KafkaSettings",
     "KafkaSettingsError",
     "KafkaUnavailableError",
-    "LocalBroker",
+    "TopicAction",
     "TopicDeclaration",
     "TopicDeclarations",
     "TopicResult",
+    "Topology",
     "admin_client",
     "apply",
-    "cache_dir",
     "cluster_topics",
-    "default_broker_dir",
-    "ensure_kafka_jars",
-    "free_port",
     "load_declarations",
     "parse_declarations",
     "resource_path",
+    "topology",
 ]

@@ -20,7 +20,7 @@ _CREATE_TIMEOUT_MS = 30_000
 _TOPIC_ALREADY_EXISTS = 36
 
 
-class Action(StrEnum):
+class TopicAction(StrEnum):
     CREATE = "create"
     UP_TO_DATE = "up to date"
     DIFFERS = "differs"
@@ -46,7 +46,7 @@ class Difference:
 @dataclass(frozen=True)
 class TopicResult:
     declaration: TopicDeclaration
-    action: Action
+    action: TopicAction
     differences: tuple[Difference, ...] = ()
     error: str | None = None
 
@@ -62,21 +62,21 @@ class ApplyReport:
     results: tuple[TopicResult, ...]
     dry_run: bool
 
-    def having(self, action: Action) -> list[TopicResult]:
+    def having(self, action: TopicAction) -> list[TopicResult]:
         return [result for result in self.results if result.action is action]
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.having(Action.ERROR))
+        return bool(self.having(TopicAction.ERROR))
 
     @property
     def has_differences(self) -> bool:
-        return bool(self.having(Action.DIFFERS))
+        return bool(self.having(TopicAction.DIFFERS))
 
     @property
     def up_to_date(self) -> bool:
         """True if every declared topic exists exactly as declared."""
-        return all(result.action is Action.UP_TO_DATE for result in self.results)
+        return all(result.action is TopicAction.UP_TO_DATE for result in self.results)
 
     def lines(self) -> list[str]:
         """A human-readable report, one topic per line (differences indented below)."""
@@ -85,10 +85,10 @@ class ApplyReport:
         for result in self.results:
             label = str(result.action)
             detail = ""
-            if result.action is Action.CREATE:
+            if result.action is TopicAction.CREATE:
                 label = "would create" if self.dry_run else "created"
                 detail = result.declaration.summary()
-            elif result.action is Action.ERROR:
+            elif result.action is TopicAction.ERROR:
                 detail = result.error or ""
             out.append(f"{label:<13} {result.name:<{width}}  {detail}".rstrip())
             out.extend(f"{'':<13} {'':<{width}}  {d.describe()}" for d in result.differences)
@@ -96,13 +96,15 @@ class ApplyReport:
         return out
 
     def summary(self) -> str:
-        counts = {action: len(self.having(action)) for action in Action}
+        counts = {action: len(self.having(action)) for action in TopicAction}
         if self.up_to_date:
             return f"All {len(self.results)} declared topics are up to date."
         create = "to create" if self.dry_run else "created"
+        done, same = counts[TopicAction.CREATE], counts[TopicAction.UP_TO_DATE]
+        differ, failed = counts[TopicAction.DIFFERS], counts[TopicAction.ERROR]
         text = (
-            f"{counts[Action.CREATE]} {create}, {counts[Action.UP_TO_DATE]} up to date, "
-            f"{counts[Action.DIFFERS]} differ (left unchanged), {counts[Action.ERROR]} failed."
+            f"{done} {create}, {same} up to date, {differ} differ (left unchanged), "
+            f"{failed} failed."
         )
         return f"Dry run, nothing changed: {text}" if self.dry_run else text
 
@@ -177,13 +179,15 @@ async def apply(
         for declaration in missing:
             failure = failures.get(declaration.name)
             if failure is None:
-                results[declaration.name] = TopicResult(declaration, Action.CREATE)
+                results[declaration.name] = TopicResult(declaration, TopicAction.CREATE)
             elif failure[0] != _TOPIC_ALREADY_EXISTS:
-                results[declaration.name] = TopicResult(declaration, Action.ERROR, error=failure[1])
+                results[declaration.name] = TopicResult(
+                    declaration, TopicAction.ERROR, error=failure[1]
+                )
         # Wait until the brokers' metadata shows what was just created, so that the topics are
         # usable when apply returns. A topic that "already exists" although the metadata did not
         # list it was created a moment ago by someone else: compare it like any existing topic.
-        created = [name for name, r in results.items() if r.action is Action.CREATE]
+        created = [name for name, r in results.items() if r.action is TopicAction.CREATE]
         raced = [d.name for d in missing if d.name not in results]
         if raced or (created and not dry_run):
             existing = await _wait_visible(admin, raced + ([] if dry_run else created))
@@ -192,10 +196,10 @@ async def apply(
     for declaration in present:
         if declaration.name not in existing:
             error = "the cluster says it exists but does not describe it"
-            results[declaration.name] = TopicResult(declaration, Action.ERROR, error=error)
+            results[declaration.name] = TopicResult(declaration, TopicAction.ERROR, error=error)
             continue
         differences = compare(declaration, existing[declaration.name], configs[declaration.name])
-        action = Action.DIFFERS if differences else Action.UP_TO_DATE
+        action = TopicAction.DIFFERS if differences else TopicAction.UP_TO_DATE
         results[declaration.name] = TopicResult(declaration, action, differences)
     return ApplyReport(tuple(results[d.name] for d in declarations), dry_run)
 

@@ -11,11 +11,10 @@ from streamproc.worker._metrics import BatchHistogram, WorkerMetrics
 from streamproc.worker._pipeline import BatchProcessor, EngineHolder
 from streamproc.worker._policy import PolicyWatcher, engine_from_bundle
 from streamproc.worker._runner import BatchRunner
-from streamproc.worker._settings import CHANNEL_TOPICS, WorkerSettings
+from streamproc.worker._settings import WorkerSettings
 from streamproc.worker._strikes import TableStrikeStore
 
 __all__ = [
-    "CHANNEL_TOPICS",
     "BatchHistogram",
     "BatchProcessor",
     "BatchRunner",
@@ -35,9 +34,9 @@ def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
     from streamproc.worker._lifecycle import WorkerProcess
 
-    metrics = WorkerMetrics()
+    metrics = WorkerMetrics(settings.topology.channels)
     health = Health()
-    watcher = PolicyWatcher(settings.kafka, settings.policy_topic, metrics, settings.policy_path)
+    watcher = PolicyWatcher(settings.kafka, settings.topology.policy, metrics, settings.policy_path)
     engines = asyncio.run(watcher.load())  # the policy in force before the first comment
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, engines, metrics, watcher, health)

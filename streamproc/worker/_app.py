@@ -95,8 +95,8 @@ def create_app(
         engines,
         TableStrikeStore(strikes_table),
         metrics,
-        settings.actions_topic,
-        settings.dead_letter_topic,
+        settings.topology.actions,
+        settings.topology.dead_letters,
     )
     # Subscribed through the conductor; the records bypass it (see _handoff).
     app.topics.add(app.topic(*settings.topics, key_type=bytes, value_type=bytes))

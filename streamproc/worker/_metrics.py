@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 
 from streamproc._deadletter import KINDS
 from streamproc._health import Health, serve_http
-from streamproc.core import ACTIONS, CATEGORIES, CHANNELS
+from streamproc.core import ACTIONS, CATEGORIES
 
 __all__ = ["DEAD_LETTER_KINDS", "POLICY_RELOAD_RESULTS", "BatchHistogram", "WorkerMetrics"]
 
@@ -84,7 +84,9 @@ class BatchHistogram(Collector):
 class WorkerMetrics:
     """Every metric the worker exposes, registered in one registry."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, channels: Iterable[str] = (), registry: CollectorRegistry | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
         self.comments = Counter(
@@ -161,7 +163,7 @@ class WorkerMetrics:
         self._policy_version: str | None = None
         # Every known label value starts at zero, so that rate() and increase() see the first
         # comments too (a series born with its first increment shows no increase).
-        for channel in CHANNELS:
+        for channel in channels:
             self.comments.labels(channel)
         for action in ACTIONS:
             self.decisions.labels(action)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,22 +15,13 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streamproc.connect import publish_lines
-from streamproc.kafka import KafkaSettings, free_port, load_declarations
+from streamproc.kafka import KafkaSettings, load_declarations
+from streamproc.local import WorkerProcess, service_env, streamproc_command
+
+__all__ = ["streamproc_command"]
 
 
-def streamproc_command() -> list[str]:
-    script = Path(sys.executable).with_name("streamproc")
-    return [str(script)] if script.exists() else [shutil.which("streamproc") or "streamproc"]
-
-
-def streamproc_env(bootstrap: str) -> dict[str, str]:
-    """Environment for a ``streamproc`` subprocess that must talk to the broker at
-    ``bootstrap``: this process's environment without any other STREAMPROC_ setting."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    if "STREAMPROC_CACHE" in os.environ:
-        env["STREAMPROC_CACHE"] = os.environ["STREAMPROC_CACHE"]
-    env["STREAMPROC_BROKER"] = bootstrap
-    return env
+streamproc_env = service_env
 
 
 def unique(prefix: str = "") -> str:
@@ -61,87 +47,16 @@ def comment(
     }
 
 
-class Worker:
-    """A ``streamproc worker`` subprocess with its own metrics port and log file."""
+class Worker(WorkerProcess):
+    """A ``streamproc worker`` subprocess (see :class:`streamproc.local.WorkerProcess`), logging
+    at ``$TEST_WORKER_LOG_LEVEL`` (default WARNING)."""
 
     def __init__(self, env: dict[str, str], directory: Path, instance_id: str | None = None):
-        self.metrics_port = free_port()
-        self.directory = directory
-        self.log_path = directory / f"worker-{self.metrics_port}.log"
-        self.env = {
-            **env,
-            "STREAMPROC_METRICS_PORT": str(self.metrics_port),
-            "STREAMPROC_WORKER_DIR": str(directory / "worker-data"),
-            "STREAMPROC_LOG_LEVEL": os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"),
-        }
-        if instance_id:
-            self.env["STREAMPROC_INSTANCE_ID"] = instance_id
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 90.0, partitions: int = 30) -> Worker:
-        """Start it and wait until it has ``partitions`` comment partitions (all, alone)."""
-        self.launch()
-        self.wait_ready(timeout, partitions)
-        return self
-
-    def launch(self) -> Worker:
-        """Start it without waiting."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [*streamproc_command(), "worker"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
+        level = os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING")
+        super().__init__(env, directory, instance_id=instance_id, log_level=level)
 
     def metrics(self) -> str:
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.read().decode()
-
-    def metric(self, name: str) -> float:
-        """Sum of every sample of ``name`` on the worker's endpoint."""
-        total = 0.0
-        for line in self.metrics().splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
-    def wait_ready(self, timeout: float, partitions: int = 30) -> None:
-        """Until the worker has been assigned ``partitions`` comment partitions."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if self.metric("streamproc_assigned_partitions") >= partitions:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"worker not ready after {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
-
-    def stop(self, timeout: float = 30.0) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        return self.metrics_text()
 
 
 async def declare_app_topics(settings: KafkaSettings, app_id: str) -> None:

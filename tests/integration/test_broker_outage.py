@@ -18,14 +18,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streamproc.kafka import (
-    KafkaSettings,
-    LocalBroker,
-    admin_client,
-    apply,
-    free_port,
-    load_declarations,
-)
+from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations
+from streamproc.local import LocalBroker, free_port
 
 from ._faults import Feed, assert_every_comment_decided_as_in_batch
 from ._streaming import Worker, comment, streamproc_command, streamproc_env, unique

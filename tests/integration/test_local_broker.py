@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.kafka import KafkaSettings, LocalBroker, admin_client, free_port
-from streamproc.kafka._process import pid_alive
+from streamproc.kafka import KafkaSettings, admin_client
+from streamproc.local import LocalBroker, free_port
+from streamproc.local._process import pid_alive
 
 pytestmark = pytest.mark.kafka
 
@@ -179,7 +180,7 @@ def test_stop_escalates_to_sigkill(data_dir: Path) -> None:
 def test_concurrent_jar_fetches_share_one_complete_cache(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     env = {**os.environ, "STREAMPROC_CACHE": str(cache)}
-    code = "from streamproc.kafka import ensure_kafka_jars; print(ensure_kafka_jars())"
+    code = "from streamproc.local import ensure_kafka_jars; print(ensure_kafka_jars())"
     fetchers = [
         subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
         for _ in range(3)

@@ -28,7 +28,7 @@ def test_a_non_editable_install_moderates_with_the_bundled_pack(
     assert (installed / "samples" / "comments.ndjson").is_file()
     assert (installed / "py.typed").is_file()
     probe = (
-        "import streamproc.core as c, streamproc.demo as d, orjson; "
+        "import streamproc.core as c, streamproc.local._demo as d, orjson; "
         "e = c.Engine(c.load_pack()); "
         "print(c.DEFAULT_PACK_PATH); "
         "print(len(d.sample_lines())); "

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.kafka import KafkaSettings, TopicDeclarations, free_port
+from streamproc.kafka import KafkaSettings, TopicDeclarations
+from streamproc.local import free_port
 
 from ._streaming import Worker, comment, publish, unique
 from .test_worker import worker_env

@@ -13,20 +13,21 @@ from textwrap import dedent
 import pytest
 
 from streamproc.kafka import (
-    Action,
     DeclarationError,
     KafkaSettings,
     KafkaSettingsError,
+    TopicAction,
     TopicDeclarations,
     admin_client,
     apply,
     cluster_topics,
-    free_port,
     load_declarations,
     parse_declarations,
     resource_path,
 )
 from streamproc.kafka._topics import topic_configs
+from streamproc.local import free_port
+from streamproc.local._paths import resource_path as local_resource
 
 from .conftest import run_python_on
 
@@ -88,15 +89,14 @@ def test_packaged_declarations() -> None:
     assert all(topic.replication_factor == 1 for topic in declarations)
 
 
-def test_repository_paths_link_to_the_packaged_files() -> None:
-    # One source of truth: deploy/kafka/ and topics/ are symlinks into the package.
-    for link, name in [
-        (REPO / "deploy" / "kafka" / "pom.xml", "pom.xml"),
-        (REPO / "deploy" / "kafka" / "log4j2.yaml", "log4j2.yaml"),
-        (REPO / "topics" / "topics.yaml", "topics.yaml"),
-    ]:
-        assert link.is_symlink(), link
-        assert link.resolve() == resource_path(name).resolve()
+def test_the_package_links_to_the_one_declarations_file() -> None:
+    # One source of truth: topics/topics.yaml is the file; the package links to it.
+    packaged = REPO / "streamproc" / "kafka" / "resources" / "topics.yaml"
+    assert packaged.is_symlink() and not (REPO / "topics" / "topics.yaml").is_symlink()
+    assert packaged.resolve() == (REPO / "topics" / "topics.yaml").resolve()
+    assert resource_path("topics.yaml").resolve() == (REPO / "topics" / "topics.yaml").resolve()
+    for name in ("pom.xml", "log4j2.yaml"):
+        assert local_resource(name).is_file() and not local_resource(name).is_symlink()
 
 
 @pytest.mark.parametrize(
@@ -175,16 +175,21 @@ def test_declarations_ship_with_a_non_editable_install(
     non_editable_install: Path, tmp_path: Path
 ) -> None:
     target = non_editable_install
-    resources = target / "streamproc" / "kafka" / "resources"
-    for name in ("pom.xml", "log4j2.yaml", "topics.yaml"):
-        assert (resources / name).is_file() and not (resources / name).is_symlink()
-        assert (resources / name).read_bytes() == resource_path(name).read_bytes()
+    for package, names, source in [
+        ("kafka", ("topics.yaml",), resource_path),
+        ("local", ("pom.xml", "log4j2.yaml"), local_resource),
+    ]:
+        resources = target / "streamproc" / package / "resources"
+        for name in names:
+            assert (resources / name).is_file() and not (resources / name).is_symlink()
+            assert (resources / name).read_bytes() == source(name).read_bytes()
     probe = (
-        "from streamproc.kafka import load_declarations, resource_path; "
+        "from streamproc.kafka import load_declarations; "
+        "from streamproc.local._paths import resource_path; "
         "print(len(load_declarations()), resource_path('pom.xml'))"
     )
     count, pom = run_python_on(target, probe, cwd=tmp_path).split()
-    assert count == "10" and Path(pom).is_relative_to(target)
+    assert count == str(len(load_declarations())) and Path(pom).is_relative_to(target)
 
 
 # Connection settings ------------------------------------------------------------------------
@@ -244,7 +249,7 @@ async def test_apply_creates_every_declared_topic_then_is_a_no_op(
     declarations = prefixed(load_declarations())
     async with admin_client(kafka_settings) as admin:
         first = await apply(declarations, admin)
-        assert [r.action for r in first.results] == [Action.CREATE] * len(declarations)
+        assert [r.action for r in first.results] == [TopicAction.CREATE] * len(declarations)
 
         existing = await cluster_topics(admin)
         configs = await topic_configs(admin, declarations.names)
@@ -268,7 +273,7 @@ async def test_dry_run_on_missing_topics_changes_nothing(kafka_settings: KafkaSe
         after = set(await cluster_topics(admin))
     assert before == after
     assert not set(declarations.names) & after
-    assert [r.action for r in report.results] == [Action.CREATE] * len(declarations)
+    assert [r.action for r in report.results] == [TopicAction.CREATE] * len(declarations)
     lines = report.lines()
     assert all(line.startswith("would create") for line in lines[:-1])
     assert lines[-1].startswith("Dry run, nothing changed: 10 to create")
@@ -301,7 +306,7 @@ async def test_drifted_topic_is_reported_and_left_alone(kafka_settings: KafkaSet
         after = (await cluster_topics(admin))[drifted.name]
 
     result = report.results[0]
-    assert result.action is Action.DIFFERS
+    assert result.action is TopicAction.DIFFERS
     differences = {d.setting: (d.declared, d.actual) for d in result.differences}
     assert differences == {
         "partitions": ("6", "2"),
@@ -310,7 +315,7 @@ async def test_drifted_topic_is_reported_and_left_alone(kafka_settings: KafkaSet
     }
     assert after.partitions == 2  # not silently repartitioned
     assert report.has_differences and not report.has_errors
-    assert [r.action for r in report.results[1:]] == [Action.CREATE] * (len(declarations) - 1)
+    assert [r.action for r in report.results[1:]] == [TopicAction.CREATE] * (len(declarations) - 1)
     text = "\n".join(report.lines())
     assert "partitions: declared 6, actual 2" in text
     assert "segment.ms is 600000 on the cluster but not declared" in text

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streamproc.kafka._jars import ensure_kafka_jars, file_lock
-from streamproc.kafka._paths import default_broker_dir, resource_path
-from streamproc.kafka._probe import broker_answers, run_sync, tcp_open
-from streamproc.kafka._process import (
+from streamproc.local._jars import ensure_kafka_jars, file_lock
+from streamproc.local._paths import default_broker_dir, resource_path
+from streamproc.local._probe import broker_answers, run_sync, tcp_open
+from streamproc.local._process import (
     cmdline,
     free_port,
     kill_me_with_parent,

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set up a machine for streamproc and run the demo or the whole test suite.
 #
-#   deploy/dev.sh demo    virtualenv + dependencies, then `streamproc demo` (local Kafka broker,
+#   scripts/dev.sh demo    virtualenv + dependencies, then `streamproc demo` (local Kafka broker,
 #                         topics, a worker, a replay of sample comments from five channels)
-#   deploy/dev.sh test    the same set-up plus the test tools (Prometheus, word lists), then lint,
+#   scripts/dev.sh test    the same set-up plus the test tools (Prometheus, word lists), then lint,
 #                         type checks, every test (unit, Kafka integration, Prometheus end to
 #                         end) and a short benchmark run
 #
@@ -96,7 +96,7 @@ case "${1:-}" in
     exec "$venv/bin/python" -m pytest "${@:2}"
     ;;
   *)
-    echo "usage: deploy/dev.sh demo|test [args...]" >&2
+    echo "usage: scripts/dev.sh demo|test [args...]" >&2
     exit 2
     ;;
 esac

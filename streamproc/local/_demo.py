@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,19 +26,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from streamproc.connect import publish_lines
-from streamproc.kafka import (
-    KafkaSettings,
-    LocalBroker,
-    admin_client,
-    apply,
-    ensure_kafka_jars,
-    free_port,
-    load_declarations,
-)
+from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations, topology
+from streamproc.local._broker import LocalBroker
+from streamproc.local._jars import ensure_kafka_jars
+from streamproc.local._process import free_port
+from streamproc.local._promtext import histogram_buckets, histogram_quantile
+from streamproc.local._services import WorkerProcess, service_env
 
 __all__ = ["DemoOptions", "run_demo", "sample_lines"]
-
-CHANNELS = ("facebook", "instagram", "twitter", "youtube", "linkedin")
 
 
 def sample_lines() -> list[bytes]:
@@ -76,70 +66,6 @@ class _Tally:
     last_decision: float | None = None
 
 
-class _Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.metrics_port = free_port()
-        self.env = {**env, "STREAMPROC_METRICS_PORT": str(self.metrics_port)}
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "streamproc", "worker"]
-        self.process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def metrics(self) -> str:
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=2) as response:
-            text: str = response.read().decode()
-            return text
-
-    def gauge(self, name: str) -> float:
-        try:
-            lines = self.metrics().splitlines()
-        except OSError:
-            return 0.0
-        return sum(float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith(name + " "))
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-
-
-def _quantile(metrics: str, name: str, q: float) -> float | None:
-    """``histogram_quantile`` over the cumulative buckets of one histogram, as Prometheus does."""
-    buckets: list[tuple[float, float]] = []
-    for line in metrics.splitlines():
-        if line.startswith(name + "_bucket{"):
-            bound_text = line.split('le="', 1)[1].split('"', 1)[0]
-            bound = float("inf") if bound_text == "+Inf" else float(bound_text)
-            buckets.append((bound, float(line.split()[-1])))
-    if not buckets or buckets[-1][1] == 0:
-        return None
-    total = buckets[-1][1]
-    rank = q * total
-    lower_bound, lower_count = 0.0, 0.0
-    for bound, count in buckets:
-        if count >= rank:
-            if bound == float("inf"):
-                return lower_bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
-                count - lower_count
-            )
-        lower_bound, lower_count = bound, count
-    return None
-
-
 async def _follow_decisions(
     settings: KafkaSettings,
     wanted: set[str],
@@ -150,9 +76,8 @@ async def _follow_decisions(
     consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        declared = load_declarations().get("moderation.actions")
-        assert declared is not None
-        partitions = [TopicPartition("moderation.actions", p) for p in range(declared.partitions)]
+        actions = topology().actions
+        partitions = [TopicPartition(actions, p) for p in range(topology().partitions_of(actions))]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         deadline = time.monotonic() + timeout
@@ -212,12 +137,13 @@ def _summary_tables(console: Console, decisions: list[dict[str, Any]]) -> None:
             by_category.setdefault(category, Counter())[d["channel"]] += 1
     table = Table(title="Sample: comments by policy category and channel")
     table.add_column("category")
-    for channel in CHANNELS:
+    channels = topology().channels
+    for channel in channels:
         table.add_column(channel, justify="right")
     table.add_column("total", justify="right")
     for category in sorted(by_category, key=lambda c: (c == "(none)", c)):
         counts = by_category[category]
-        table.add_row(category, *(str(counts[c]) for c in CHANNELS), str(sum(counts.values())))
+        table.add_row(category, *(str(counts[c]) for c in channels), str(sum(counts.values())))
     console.print(table)
 
     actions: Counter[str] = Counter(a for d in decisions for a in d["actions"])
@@ -268,78 +194,76 @@ def _examples(console: Console, lines: list[bytes], decisions: dict[str, dict[st
         console.print(f"     -> {', '.join(match['actions'])}; {'; '.join(match['reasons'])[:200]}")
 
 
+def _start_broker(console: Console, data_dir: Path) -> tuple[LocalBroker, KafkaSettings]:
+    broker = LocalBroker(data_dir / "broker", port=free_port(), controller_port=free_port())
+    with console.status("Fetching the Kafka jars from Maven Central (first run only)..."):
+        ensure_kafka_jars()
+    with console.status("Starting a single-node Kafka broker (KRaft)..."):
+        bootstrap = broker.start(timeout=180, die_with_parent=True)
+    console.print(f"[green]✓[/] Kafka broker at {bootstrap} (data in {data_dir})")
+    settings = KafkaSettings(bootstrap_servers=(bootstrap,))
+
+    async def create_topics() -> None:
+        async with admin_client(settings) as admin:
+            await apply(load_declarations(), admin)
+
+    asyncio.run(create_topics())
+    console.print(f"[green]✓[/] topics from topics.yaml: {', '.join(load_declarations().names)}")
+    return broker, settings
+
+
+def _start_worker(console: Console, settings: KafkaSettings, data_dir: Path) -> WorkerProcess:
+    env = service_env(settings.bootstrap, STREAMPROC_WORKER_DIR=str(data_dir / "worker"))
+    worker = WorkerProcess(env, data_dir)
+    started = time.monotonic()
+    with console.status("Starting the worker (Faust) and waiting for its partitions..."):
+        worker.start(timeout=120)
+    console.print(
+        f"[green]✓[/] worker ready in {time.monotonic() - started:.1f}s; "
+        f"metrics at http://localhost:{worker.metrics_port}/metrics"
+    )
+    return worker
+
+
+def _throughput(
+    console: Console,
+    settings: KafkaSettings,
+    worker: WorkerProcess,
+    sample: list[bytes],
+    copies: int,
+) -> None:
+    load = list(_copies(sample, copies))
+    tally, started_at = _replay(console, settings, f"throughput ({copies}x sample)", load)
+    elapsed = (tally.last_decision or time.monotonic()) - started_at
+    samples = worker.samples() or {}
+    buckets = histogram_buckets(samples, "streamproc_produce_to_decision_seconds")
+    p50, p99 = histogram_quantile(0.5, buckets), histogram_quantile(0.99, buckets)
+    console.print(
+        f"[bold]Throughput[/]: {len(tally.decisions):,} decisions in {elapsed:.1f}s "
+        f"= {len(tally.decisions) / elapsed:,.0f} comments/s (one worker process, from the "
+        "first comment published to the last decision read back)"
+    )
+    if p50 is not None and p99 is not None:
+        console.print(
+            "[bold]Latency[/] produce -> decision under this burst (worker histogram; "
+            "comments queue up when published all at once, see benchmarks/ for latency at "
+            f"half the max rate): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
+        )
+
+
 def run_demo(options: DemoOptions, console: Console | None = None) -> int:
     console = console or Console(stderr=False)
     data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="streamproc-demo-"))
-    fresh = options.data_dir is None
-    broker = LocalBroker(data_dir / "broker", port=free_port(), controller_port=free_port())
-    worker: _Worker | None = None
+    broker: LocalBroker | None = None
+    worker: WorkerProcess | None = None
     try:
-        with console.status("Fetching the Kafka jars from Maven Central (first run only)..."):
-            ensure_kafka_jars()
-        with console.status("Starting a single-node Kafka broker (KRaft)..."):
-            bootstrap = broker.start(timeout=180)
-        console.print(f"[green]✓[/] Kafka broker at {bootstrap} (data in {data_dir})")
-        settings = KafkaSettings(bootstrap_servers=(bootstrap,))
-
-        async def create_topics() -> list[str]:
-            async with admin_client(settings) as admin:
-                report = await apply(load_declarations(), admin)
-            return report.lines()
-
-        asyncio.run(create_topics())
-        console.print(
-            f"[green]✓[/] topics from topics.yaml: {', '.join(load_declarations().names)}"
-        )
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-        env.update(
-            STREAMPROC_BROKER=bootstrap,
-            STREAMPROC_WORKER_DIR=str(data_dir / "worker"),
-            STREAMPROC_CACHE=os.environ.get("STREAMPROC_CACHE", ""),
-        )
-        env = {k: v for k, v in env.items() if v != ""}
-        worker = _Worker(env, data_dir / "worker.log")
-        worker.start()
-        started = time.monotonic()
-        with console.status("Starting the worker (Faust) and waiting for its partitions..."):
-            while worker.gauge("streamproc_assigned_partitions") < 30:
-                if worker.process is not None and worker.process.poll() is not None:
-                    console.print((data_dir / "worker.log").read_text()[-3000:])
-                    raise RuntimeError("the worker exited")
-                if time.monotonic() - started > 120:
-                    raise RuntimeError("the worker did not get its partitions in 120 s")
-                time.sleep(0.3)
-        console.print(
-            f"[green]✓[/] worker ready in {time.monotonic() - started:.1f}s; "
-            f"metrics at http://localhost:{worker.metrics_port}/metrics"
-        )
-
+        broker, settings = _start_broker(console, data_dir)
+        worker = _start_worker(console, settings, data_dir)
         sample = sample_lines()
         tally, _ = _replay(console, settings, "sample (one week, 5 channels)", sample)
         _summary_tables(console, list(tally.decisions.values()))
         _examples(console, sample, tally.decisions)
-
-        load = list(_copies(sample, options.copies))
-        tally, started_at = _replay(
-            console, settings, f"throughput ({options.copies}x sample)", load
-        )
-        elapsed = (tally.last_decision or time.monotonic()) - started_at
-        metrics = worker.metrics()
-        p50 = _quantile(metrics, "streamproc_produce_to_decision_seconds", 0.5)
-        p99 = _quantile(metrics, "streamproc_produce_to_decision_seconds", 0.99)
-        console.print(
-            f"[bold]Throughput[/]: {len(tally.decisions):,} decisions in {elapsed:.1f}s "
-            f"= {len(tally.decisions) / elapsed:,.0f} comments/s (one worker process, from the "
-            "first comment published to the last decision read back)"
-        )
-        if p50 is not None and p99 is not None:
-            console.print(
-                "[bold]Latency[/] produce -> decision under this burst (worker histogram; "
-                "comments queue up when published all at once, see benchmarks/ for latency at "
-                f"half the max rate): "
-                f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
-            )
+        _throughput(console, settings, worker, sample, options.copies)
         console.print(
             f"[bold]Metrics[/]: http://localhost:{worker.metrics_port}/metrics "
             "(streamproc_comments_consumed_total, streamproc_decisions_total, ...)"
@@ -347,17 +271,18 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
         if options.keep_running:
             console.print(
                 "Running until Ctrl-C: point Prometheus at the metrics endpoint, or publish more "
-                f"with STREAMPROC_BROKER={bootstrap} streamproc publish FILE"
+                f"with STREAMPROC_BROKER={settings.bootstrap} streamproc publish FILE"
             )
             with contextlib.suppress(KeyboardInterrupt):
-                while worker.process is not None and worker.process.poll() is None:
+                while worker.alive:
                     time.sleep(1)
         return 0
     finally:
         with console.status("Stopping the worker and the broker..."):
             if worker is not None:
                 worker.stop()
-            broker.stop()
-        if fresh:
+            if broker is not None:
+                broker.stop()
+        if options.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
         console.print("[green]✓[/] stopped")

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from streamproc.kafka._paths import cache_dir, kafka_version, resource_path
+from streamproc._paths import cache_dir
+from streamproc.local._paths import kafka_version, resource_path
 
 
 class KafkaFetchError(RuntimeError):

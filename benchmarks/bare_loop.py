@@ -1,0 +1,103 @@
+"""The baseline of the worker benchmark: a bare aiokafka consume -> engine -> produce loop.
+
+    python -m benchmarks.bare_loop --bootstrap HOST:PORT --group G --count N --result FILE
+
+``AIOKafkaConsumer`` on the comment topics (a fresh group, from the earliest offsets) ->
+``getmany`` -> ``orjson.dumps(Engine.moderate_json)`` with the default pack and a
+``MemoryStrikeStore`` -> ``producer.send`` to a scratch topic (acks=all, linger 5 ms), the
+batch's deliveries gathered, then a commit: the limit of a Python client on aiokafka, which the
+worker is measured against. Writes its own clock (first record consumed -> last output
+delivered) and CPU seconds to ``--result``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from streamproc.kafka import KafkaSettings, topology
+
+BARE_OUT = "bench.bare-out"  # the scratch output topic
+
+
+async def bare_loop(
+    bootstrap: str, topics: list[str], group: str, count: int, max_records: int, result: Path
+) -> None:
+    from streamproc.core import CommentError, Engine, MemoryStrikeStore, load_pack
+
+    engine = Engine(load_pack(None))  # the default pack, as the worker without a policy topic
+    store = MemoryStrikeStore()
+    settings = KafkaSettings(bootstrap_servers=(bootstrap,))
+    consumer = AIOKafkaConsumer(
+        *topics,
+        **settings.client_kwargs(),
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(**settings.client_kwargs(), acks="all", linger_ms=5)
+    await producer.start()
+    await consumer.start()
+    moderate, dumps, send = engine.moderate_json, orjson.dumps, producer.send
+    consumed, errors = 0, 0
+    first = cpu_first = 0.0
+    try:
+        while consumed < count:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=max_records)
+            if not batch:
+                continue
+            if not consumed:
+                first, cpu_first = time.time(), time.process_time()
+            futures = []
+            for records in batch.values():
+                for record in records:
+                    try:
+                        decision = moderate(record.value, store)
+                    except CommentError:
+                        errors += 1
+                        futures.append(await send(BARE_OUT, record.value, key=record.key))
+                        continue
+                    key = decision["comment_id"].encode()
+                    futures.append(await send(BARE_OUT, dumps(decision), key=key))
+                consumed += len(records)
+            await asyncio.gather(*futures)  # delivered (acks=all) ...
+            await consumer.commit()  # ... before the offsets are committed
+        last, cpu_last = time.time(), time.process_time()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    report = {
+        "consumed": consumed,
+        "errors": errors,
+        "first_consumed": first,
+        "last_delivered": last,
+        "per_s": consumed / (last - first),
+        "cpu_seconds": cpu_last - cpu_first,
+    }
+    result.write_text(json.dumps(report))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--group", required=True)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--max-records", type=int, default=1000)
+    parser.add_argument("--result", type=Path, required=True)
+    args = parser.parse_args(argv)
+    topics = list(topology().comment_topics)
+    asyncio.run(
+        bare_loop(args.bootstrap, topics, args.group, args.count, args.max_records, args.result)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
