@@ -34,8 +34,14 @@ import ahocorasick
 import orjson
 
 from benchmarks.corpus import ndjson_lines, synthetic_terms
-from streamproc.core import COMPILED, DEFAULT_PACK_PATH, Engine, MemoryStrikeStore, parse_pack
-from streamproc.core._pack import read_pack_files
+from streamproc.core import (
+    COMPILED,
+    DEFAULT_PACK_PATH,
+    Engine,
+    MemoryStrikeStore,
+    parse_pack,
+    read_pack_files,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from streamproc.cli._common import exit_with_issues, read_pack_or_exit
-from streamproc.core import Matcher, PackError, PackIssue, check_pack, parse_pack, read_pack_files
+from streamproc.core import PackError, inspect_pack, read_pack_files
 
 
 @click.group()
@@ -24,28 +24,21 @@ def check(path: Path) -> None:
         files = read_pack_files(path)
     except PackError as exc:
         exit_with_issues(exc)
-    issues = check_pack(files)
-    errors = [i for i in issues if i.level == "error"]
-    if errors:
-        for issue in issues:
+    result = inspect_pack(files)
+    if result.pack is None:
+        for issue in result.issues:
             click.echo(str(issue), err=True)
-        click.echo(
-            f"{path}: {len(errors)} error(s), {len(issues) - len(errors)} warning(s)", err=True
-        )
+        warnings = len(result.issues) - len(result.errors)
+        click.echo(f"{path}: {len(result.errors)} error(s), {warnings} warning(s)", err=True)
         raise SystemExit(1)
-    pack = parse_pack(files)
-    matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
-    issues += [
-        PackIssue(e.file, e.line, "allowlist entry protects no banned pattern", "warning")
-        for e in matcher.inert_allow_entries()
-    ]
-    for issue in issues:
+    for issue in result.issues:
         click.echo(str(issue))
+    pack = result.pack
     by_category = Counter(e.category for e in pack.entries)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(by_category.items()))
     click.echo(
         f"{path}: OK — policy {pack.policy_version}, {len(pack.entries)} entries ({summary}), "
-        f"{matcher.key_count} automaton keys, {len(issues)} warning(s)"
+        f"{result.automaton_keys} automaton keys, {len(result.issues)} warning(s)"
     )
 
 

@@ -27,22 +27,22 @@ from streamproc.core._models import (
     validate_comment,
 )
 from streamproc.core._normalize import OffsetMap, fold_char, normalize, plain_form
-from streamproc.core._pack import (
+from streamproc.core._pack import PackCheck, check_pack, inspect_pack, load_pack, parse_pack
+from streamproc.core._packfiles import (
     DEFAULT_PACK_PATH,
+    bundle_pack,
+    read_pack_files,
+    unbundle_pack,
+)
+from streamproc.core._pii import PiiFound, find_pii
+from streamproc.core._policy import (
     CategoryPolicy,
     Ladder,
     LexiconEntry,
     PackError,
     PackIssue,
     PolicyPack,
-    bundle_pack,
-    check_pack,
-    load_pack,
-    parse_pack,
-    read_pack_files,
-    unbundle_pack,
 )
-from streamproc.core._pii import PiiFound, find_pii
 from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_strike
 
 COMPILED: bool = _engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
@@ -74,6 +74,7 @@ __all__ = [
     "MemoryStrikeStore",
     "ModerationHours",
     "OffsetMap",
+    "PackCheck",
     "PackError",
     "PackIssue",
     "PiiFound",
@@ -84,6 +85,7 @@ __all__ = [
     "decode_comment",
     "find_pii",
     "fold_char",
+    "inspect_pack",
     "load_pack",
     "normalize",
     "parse_pack",

@@ -29,8 +29,8 @@ from streamproc.core._models import (
     validate_comment,
 )
 from streamproc.core._normalize import _BYTE_FOLD, _ENCODING_MAP, _ERROR_HANDLER, collapse_spaces
-from streamproc.core._pack import LexiconEntry, PolicyPack
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
+from streamproc.core._policy import LexiconEntry, PolicyPack
 from streamproc.core._strikes import StrikeStore, record_strike
 
 __all__ = ["Analysis", "Engine"]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from streamproc.core._pack import Hours
+from streamproc.core._policy import Hours
 
 __all__ = ["ModerationHours"]
 

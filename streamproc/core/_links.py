@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from streamproc.core._pack import LinkRules
+from streamproc.core._policy import LinkRules
 
 __all__ = ["LinkFound", "LinkScanner"]
 

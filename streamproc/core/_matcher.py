@@ -19,7 +19,7 @@ from typing import Final, NamedTuple
 import ahocorasick
 
 from streamproc.core._normalize import OffsetMap, plain_form, prepare, squeeze_runs
-from streamproc.core._pack import LexiconEntry
+from streamproc.core._policy import LexiconEntry
 
 __all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "Found", "Matcher"]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LocatedYaml", "YamlSyntaxError", "load_located"]
+__all__ = ["KeyPath", "LocatedYaml", "YamlSyntaxError", "load_located"]
 
-Path = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 class YamlSyntaxError(ValueError):
@@ -23,9 +23,9 @@ class LocatedYaml:
     """A parsed document plus the 1-based line of every mapping key and sequence item."""
 
     value: Any
-    lines: dict[Path, int]
+    lines: dict[KeyPath, int]
 
-    def line(self, path: Path) -> int:
+    def line(self, path: KeyPath) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
         while path:
             if path in self.lines:
@@ -34,7 +34,7 @@ class LocatedYaml:
         return self.lines.get((), 1)
 
 
-def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -66,6 +66,6 @@ def load_located(text: str) -> LocatedYaml:
         raise YamlSyntaxError(str(exc), 1) from None
     finally:
         loader.dispose()
-    lines: dict[Path, int] = {}
+    lines: dict[KeyPath, int] = {}
     _walk(node, (), lines)
     return LocatedYaml(value, lines)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamproc.core._links import LinkFound, LinkScanner
-from streamproc.core._pack import LinkRules
+from streamproc.core._policy import LinkRules
 
 RULES = LinkRules(
     allowed_domains=("inail.it", "gov.it"),

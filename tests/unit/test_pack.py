@@ -47,7 +47,10 @@ def test_lexicon_errors_name_file_and_line(line: str, message: str) -> None:
 def test_duplicates_are_warnings() -> None:
     files = mini_files(**{"lexicons/it/spam.txt": "guadagna subito\nGuadagna  SUBITO\n"})
     issues = check_pack(files)
-    assert [(i.file, i.line, i.level) for i in issues] == [("lexicons/it/spam.txt", 2, "warning")]
+    # check_pack also warns about the mini pack's inert allowlist entries (negroni, scunthorpe).
+    lexicon = [(i.file, i.line, i.level) for i in issues if i.file.startswith("lexicons/")]
+    assert lexicon == [("lexicons/it/spam.txt", 2, "warning")]
+    assert all(i.level == "warning" for i in issues)
 
 
 def test_unknown_category_file_and_language() -> None:
