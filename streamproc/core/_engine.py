@@ -8,7 +8,6 @@ slow path (offsets, allowlist, validators, strikes, moderation hours).
 
 from __future__ import annotations
 
-import codecs
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,14 +27,13 @@ from streamproc.core._models import (
     decode_comment,
     validate_comment,
 )
-from streamproc.core._normalize import _BYTE_FOLD, _ENCODING_MAP, _ERROR_HANDLER, collapse_spaces
+from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
 from streamproc.core._strikes import StrikeStore, record_strike
 
 __all__ = ["Analysis", "Engine"]
 
-_DIGITS: Final = b"0123456789"
 _ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
 _CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
 _PII_NAMES: Final = {
@@ -118,28 +116,21 @@ class Engine:
 
     def analyze(self, text: str) -> Analysis:
         """Every match in ``text``, whatever the author's role (no policy applied)."""
-        padded, prepared, hits, suspect = self._scan(text)
-        return self._analyze(text, padded, prepared, hits, suspect)
+        form, hits, suspect = self._scan(text)
+        return self._analyze(form, hits, suspect)
 
-    def _scan(self, text: str) -> tuple[str, str, list[tuple[int, object]], bool]:
-        """(folded text padded with a space each side, the same with its runs of spaces
-        collapsed, the automaton's hits on it, whether the text may hold personal data)."""
-        if text.isascii():
-            raw = text.encode("ascii")
-        else:
-            raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
-        padded = f" {raw.translate(_BYTE_FOLD).decode('ascii')} "
-        prepared = collapse_spaces(padded)
-        hits = list(self._automaton.iter(prepared))
-        suspect = "@" in text or len(raw) - len(raw.translate(None, _DIGITS)) >= MIN_DIGITS
-        return padded, prepared, hits, suspect
+    def _scan(self, text: str) -> tuple[ScanForm, list[tuple[int, object]], bool]:
+        """The text's scan form, the automaton's hits on it, and whether the text may hold
+        personal data."""
+        form = scan_form(text)
+        hits = list(self._automaton.iter(form.prepared))
+        suspect = "@" in text or form.digits >= MIN_DIGITS
+        return form, hits, suspect
 
-    def _analyze(
-        self, text: str, padded: str, prepared: str, hits: list[tuple[int, object]], suspect: bool
-    ) -> Analysis:
-        found, link = self.matcher.find(text, prepared, hits, padded) if hits else ([], False)
-        pii = find_pii(text, self.pack.phone_region) if suspect else []
-        links = self._link_matches(text) if link else []
+    def _analyze(self, form: ScanForm, hits: list[tuple[int, object]], suspect: bool) -> Analysis:
+        found, link = self.matcher.find(form, hits) if hits else ([], False)
+        pii = find_pii(form.text, self.pack.phone_region) if suspect else []
+        links = self._link_matches(form.text) if link else []
         return Analysis(found, pii, links)
 
     def _link_matches(self, text: str) -> list[Match]:
@@ -171,18 +162,16 @@ class Engine:
 
     def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
         """Decide what to do with a validated comment."""
-        text = valid.text
         # The fast path (see the module docstring): most comments end here.
-        padded, prepared, hits, suspect = self._scan(text)
+        form, hits, suspect = self._scan(valid.text)
         if not suspect and (
             not hits
-            or (
-                sum(len(v) if type(v) is tuple else 99 for _, v in hits) < self._corroborate
-                and all(v in self._inert[valid.author.role or "public"] for _, v in hits)
+            or self.matcher.quiet(
+                hits, self._inert[valid.author.role or "public"], self._corroborate
             )
         ):
             return self._allow(valid)
-        analysis = self._analyze(text, padded, prepared, hits, suspect)
+        analysis = self._analyze(form, hits, suspect)
         return self._decide(valid, analysis, strikes)
 
     def _decide(self, c: Comment, analysis: Analysis, strikes: StrikeStore) -> Decision:

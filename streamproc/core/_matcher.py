@@ -8,6 +8,11 @@ letters split (``" s t r o n z o "``), which catches "s t r o n z o", "m.e.r.d.a
 Besides the lexicon the automaton holds triggers: ``"aaa"``..``"zzz"`` say that the text has a
 stretched letter (so the squeezed forms are worth matching) and ``" http"``, ``" www"`` and the
 link shorteners say that the text has a link worth parsing.
+
+An automaton value is therefore one of two things. A lexicon key's value is an
+:data:`EntryCodes` tuple, one code per entry that has this key: ``entry index * 2``, plus 1 for
+the split-letter variant (see :func:`entry_code`). A trigger's value is one of the negative
+ints :data:`RUN_TRIGGER` and :data:`LINK_TRIGGER`.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ from typing import Final, NamedTuple
 
 import ahocorasick
 
-from streamproc.core._normalize import OffsetMap, plain_form, prepare, squeeze_runs
+from streamproc.core._normalize import OffsetMap, ScanForm, plain_form, prepare, squeeze_runs
 from streamproc.core._policy import LexiconEntry
 
-__all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "Found", "Matcher"]
+__all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "EntryCodes", "Found", "Matcher", "entry_code"]
 
 RUN_TRIGGER: Final = -1
 LINK_TRIGGER: Final = -2
+EntryCodes = tuple[int, ...]
+"""The value of a lexicon key: the codes of the entries that have it (see :func:`entry_code`)."""
 _SPLIT_MIN_LETTERS: Final = 3
 _TOKEN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -37,6 +44,12 @@ class Found(NamedTuple):
     start: int
     end: int
     obfuscated: bool
+
+
+def entry_code(index: int, split: bool) -> int:
+    """The code of entry ``index`` (or of its split-letter variant) in an automaton value;
+    ``code >> 1`` is the index again, ``code & 1`` the split flag."""
+    return index * 2 + split
 
 
 def _keys(entry: LexiconEntry) -> Iterable[tuple[str, bool]]:
@@ -57,7 +70,7 @@ class Matcher:
         codes: dict[str, list[int]] = {}
         for index, entry in enumerate(self.entries):
             for key, split in _keys(entry):
-                codes.setdefault(key, []).append(index * 2 + split)
+                codes.setdefault(key, []).append(entry_code(index, split))
         automaton = ahocorasick.Automaton()
         for key, values in codes.items():
             automaton.add_word(key, tuple(values))
@@ -70,7 +83,7 @@ class Matcher:
         automaton.make_automaton()
         self.automaton = automaton
         self.key_count = len(automaton)
-        self.values: list[tuple[int, ...]] = [tuple(v) for v in codes.values()]
+        self.values: list[EntryCodes] = [tuple(v) for v in codes.values()]
         self.protective = self._protective()
 
     def _protective(self) -> frozenset[int]:
@@ -97,9 +110,7 @@ class Matcher:
         """Allowlist entries that protect nothing (for ``policy check``)."""
         return [e for i, e in enumerate(self.entries) if e.is_allow and i not in self.protective]
 
-    def inert_values(
-        self, inert_entry: Callable[[LexiconEntry], bool]
-    ) -> frozenset[tuple[int, ...]]:
+    def inert_values(self, inert_entry: Callable[[LexiconEntry], bool]) -> frozenset[EntryCodes]:
         """The automaton values whose every entry ``inert_entry`` deems unable to change a
         decision alone (split-letter variants never are: they are obfuscation)."""
         return frozenset(
@@ -108,18 +119,23 @@ class Matcher:
             if all(not code & 1 and inert_entry(self.entries[code >> 1]) for code in value)
         )
 
-    def find(
-        self,
-        text: str,
-        prepared: str,
-        hits: Sequence[tuple[int, object]],
-        padded: str | None = None,
-    ) -> tuple[list[Found], bool]:
-        """Resolve the automaton's ``hits`` on ``prepared`` (from :func:`prepare`).
+    def quiet(
+        self, hits: Sequence[tuple[int, object]], inert: frozenset[EntryCodes], corroborate: int
+    ) -> bool:
+        """True if ``hits`` cannot change a decision: only lexicon values of ``inert`` (no
+        trigger), with fewer entry codes in all than ``corroborate`` (enough weak signals
+        together confirm a category)."""
+        codes = 0
+        for _, value in hits:
+            if type(value) is not tuple or value not in inert:
+                return False
+            codes += len(value)
+        return codes < corroborate
 
-        ``padded`` is the folded text with its padding, before the spaces were collapsed, if
-        the caller has it. Returns the lexicon matches and whether a link trigger fired.
-        """
+    def find(self, form: ScanForm, hits: Sequence[tuple[int, object]]) -> tuple[list[Found], bool]:
+        """Resolve the automaton's ``hits`` on ``form.prepared``: the lexicon matches, and
+        whether a link trigger fired."""
+        text, prepared, padded = form.text, form.prepared, form.padded
         link = runs = lexical = False
         for _, value in hits:
             if type(value) is tuple:
@@ -162,7 +178,7 @@ class Matcher:
         hits: Sequence[tuple[int, object]],
         runs: bool,
         prepared: str,
-        padded: str | None,
+        padded: str,
     ) -> list[Found]:
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []

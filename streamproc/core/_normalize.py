@@ -22,15 +22,18 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_right
+from typing import Final
 
 __all__ = [
     "OTHER_LETTER",
     "OffsetMap",
+    "ScanForm",
     "fold",
     "fold_char",
     "normalize",
     "plain_form",
     "prepare",
+    "scan_form",
     "squeeze_runs",
 ]
 
@@ -159,20 +162,20 @@ def _common_non_ascii() -> list[str]:
 _HIGH_CHARS = _common_non_ascii()
 assert len(_HIGH_CHARS) == 128
 _CHARMAP_DECODING = "".join(chr(i) for i in range(128)) + "".join(_HIGH_CHARS)
-_ENCODING_MAP = codecs.charmap_build(_CHARMAP_DECODING)
+_ENCODING_MAP: Final = codecs.charmap_build(_CHARMAP_DECODING)
 # Any character the charmap lacks (a regex search is faster than a set test per character),
 # and runs of them. The single-character search is the faster test of whether there is any.
 _NOT_IN_CHARMAP = re.compile("[^" + "".join(re.escape(c) for c in _CHARMAP_DECODING) + "]")
 _EXOTIC_RUN = re.compile(_NOT_IN_CHARMAP.pattern + "+")
 
-_BYTE_FOLD = bytes(
+_BYTE_FOLD: Final = bytes(
     ord(fold_char(_CHARMAP_DECODING[b])) if len(fold_char(_CHARMAP_DECODING[b])) == 1 else 32
     for b in range(256)
 )
 # The error handler's output is already folded; folding it again must change nothing.
 assert all(_BYTE_FOLD[b] == b for b in b"abcdefghijklmnopqrstuvwxyz 26\x7f")
 
-_ERROR_HANDLER = "streamproc.fold"
+_ERROR_HANDLER: Final = "streamproc.fold"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -193,6 +196,37 @@ codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
 _RUN_OF_THREE = re.compile(r"([a-z])\1\1+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _SPACE_RUN = re.compile(r"  +")
+
+
+_DIGITS: Final = b"0123456789"
+
+
+class ScanForm:
+    """One text in the forms the engine and the matcher work with, computed once.
+
+    ``padded`` is the per-character fold with one space each side (runs of spaces intact),
+    ``prepared`` the same with its runs of spaces collapsed (what the automaton scans),
+    ``digits`` how many digits the fold holds (a cheap test for personal data).
+    """
+
+    __slots__ = ("digits", "padded", "prepared", "text")
+
+    def __init__(self, text: str, padded: str, prepared: str, digits: int) -> None:
+        self.text = text
+        self.padded = padded
+        self.prepared = prepared
+        self.digits = digits
+
+
+def scan_form(text: str) -> ScanForm:
+    """The :class:`ScanForm` of ``text``: C-speed operations only."""
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
+        raw = codecs.charmap_encode(text, _ERROR_HANDLER, _ENCODING_MAP)[0]
+    padded = f" {raw.translate(_BYTE_FOLD).decode('ascii')} "
+    digits = len(raw) - len(raw.translate(None, _DIGITS))
+    return ScanForm(text, padded, collapse_spaces(padded), digits)
 
 
 def fold(text: str) -> str:
