@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_engine [--count 200000] [--rounds 3] [--terms 100000]
 
-Baseline (the issue's definition): orjson.loads -> NFKC -> lower -> pyahocorasick iter ->
+Baseline (what a bare pipeline costs): orjson.loads -> NFKC -> lower -> pyahocorasick iter ->
 orjson.dumps, with the same terms in its automaton. Engine: Engine.moderate_json (decoding and
 validation, evasion-proof normalization, matching, PII, decision) -> orjson.dumps. Both run on
 the same NDJSON lines, in alternating rounds in one process pinned to one CPU; the ratio of each

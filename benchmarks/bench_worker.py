@@ -9,7 +9,7 @@ comments (benchmarks/corpus.py) into the five ``comments.*`` topics, keyed by au
 Throughput, in alternating rounds (bare, worker, bare, worker, ...), each consuming the same
 preloaded records from the beginning:
 
-* bare: a subprocess running the loop the issue names as the baseline: ``AIOKafkaConsumer`` on
+* bare: a subprocess running the baseline loop (benchmarks/bare_loop.py): ``AIOKafkaConsumer`` on
   the five topics (fresh group, earliest) -> ``getmany`` -> ``orjson.dumps(Engine.moderate_json)``
   with the default pack and a ``MemoryStrikeStore`` -> ``producer.send`` to a scratch topic
   (acks=all, linger 5 ms), the batch's futures gathered, then a commit.

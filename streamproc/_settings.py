@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from streamproc.core._errors import StreamprocError
+
 __all__ = ["SettingsError", "env_field", "from_env", "settings_help"]
 
 S = TypeVar("S")
 
 
-class SettingsError(ValueError):
+class SettingsError(StreamprocError, ValueError):
     """A ``STREAMPROC_*`` variable has a value that cannot be used."""
 
 

@@ -3,10 +3,11 @@
 Everything a caller needs is re-exported here; the underscored modules are private.
 """
 
-from importlib.machinery import EXTENSION_SUFFIXES
+from importlib.machinery import EXTENSION_SUFFIXES as _EXTENSION_SUFFIXES
 
 from streamproc.core import _engine
 from streamproc.core._engine import Analysis, Engine
+from streamproc.core._errors import StreamprocError
 from streamproc.core._hours import ModerationHours
 from streamproc.core._matcher import Found, Matcher
 from streamproc.core._models import (
@@ -45,7 +46,7 @@ from streamproc.core._policy import (
 )
 from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_strike
 
-COMPILED: bool = _engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
+COMPILED: bool = _engine.__file__.endswith(tuple(_EXTENSION_SUFFIXES))
 """Whether this install runs the core compiled with mypyc (see setup.py) or as pure Python."""
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "PackIssue",
     "PiiFound",
     "PolicyPack",
+    "StreamprocError",
     "StrikeStore",
     "bundle_pack",
     "check_pack",

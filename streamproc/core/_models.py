@@ -12,6 +12,8 @@ from typing import Annotated, Final, Literal, NotRequired, TypedDict
 
 import msgspec
 
+from streamproc.core._errors import StreamprocError
+
 __all__ = [
     "ACTIONS",
     "CATEGORIES",
@@ -121,7 +123,7 @@ class Decision(TypedDict):
     reply: str | None
 
 
-class CommentError(ValueError):
+class CommentError(StreamprocError, ValueError):
     """A comment that cannot be moderated: the reason is meant for the dead-letter record.
 
     ``kind`` is a bounded label for metrics: ``invalid_json`` or ``invalid_comment``.

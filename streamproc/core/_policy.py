@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Final, Literal
 
+from streamproc.core._errors import StreamprocError
+
 __all__ = [
     "CONFIDENCES",
     "SEVERITIES",
@@ -36,7 +38,7 @@ class PackIssue:
         return f"{self.file}:{self.line}: {self.level}: {self.message}"
 
 
-class PackError(ValueError):
+class PackError(StreamprocError, ValueError):
     """A pack that cannot be used; ``issues`` lists every error with its file and line."""
 
     def __init__(self, issues: list[PackIssue]) -> None:

@@ -7,12 +7,14 @@ from typing import Any
 
 import yaml
 
+from streamproc.core._errors import StreamprocError
+
 __all__ = ["KeyPath", "LocatedYaml", "YamlSyntaxError", "load_located"]
 
 KeyPath = tuple[str | int, ...]
 
 
-class YamlSyntaxError(ValueError):
+class YamlSyntaxError(StreamprocError, ValueError):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.line = line

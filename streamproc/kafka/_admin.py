@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from streamproc.core._errors import StreamprocError
 from streamproc.kafka._settings import KafkaSettings
 
 
-class KafkaUnavailableError(ConnectionError):
+class KafkaUnavailableError(StreamprocError, ConnectionError):
     """No broker of the configured cluster could be reached."""
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from streamproc.core._errors import StreamprocError
 from streamproc.kafka._paths import resource_path
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
@@ -20,7 +21,7 @@ _CONFIG_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
 _TOPIC_KEYS = ("partitions", "replication_factor", "configs")
 
 
-class DeclarationError(ValueError):
+class DeclarationError(StreamprocError, ValueError):
     """A topic declarations file is malformed; the message starts with ``file:line:column``."""
 
     def __init__(self, source: str, line: int, column: int, message: str) -> None:

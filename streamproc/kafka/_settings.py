@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamproc._settings import SettingsError
+
 DEFAULT_BROKER = "localhost:9092"
 
 ENV_BROKER = "STREAMPROC_BROKER"
@@ -23,7 +25,7 @@ SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
-class KafkaSettingsError(ValueError):
+class KafkaSettingsError(SettingsError):
     """The Kafka connection settings in the environment are invalid."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streamproc.core._errors import StreamprocError
 from streamproc.local._jars import ensure_kafka_jars, file_lock
 from streamproc.local._paths import default_broker_dir, resource_path
 from streamproc.local._probe import broker_answers, run_sync, tcp_open
@@ -42,7 +43,7 @@ DEFAULT_HEAP = "768m"
 _HOST = "localhost"
 
 
-class BrokerError(RuntimeError):
+class BrokerError(StreamprocError, RuntimeError):
     """The local broker could not be started or stopped."""
 
 

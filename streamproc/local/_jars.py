@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from streamproc._paths import cache_dir
+from streamproc.core._errors import StreamprocError
 from streamproc.local._paths import kafka_version, resource_path
 
 
-class KafkaFetchError(RuntimeError):
+class KafkaFetchError(StreamprocError, RuntimeError):
     """Maven could not fetch the Kafka jars."""
 
 

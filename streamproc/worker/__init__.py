@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from streamproc._health import Health
 from streamproc.worker._app import create_app
 from streamproc.worker._ledger import OffsetLedger
 from streamproc.worker._metrics import BatchHistogram, WorkerMetrics
@@ -32,6 +31,7 @@ __all__ = [
 
 def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
+    from streamproc._health import Health
     from streamproc.worker._lifecycle import WorkerProcess
 
     metrics = WorkerMetrics(settings.topology.channels)

@@ -63,10 +63,6 @@ class BatchHistogram(Collector):
                     self._counts[index] += count
             self._sum += total
 
-    def count(self) -> int:
-        with self._lock:
-            return sum(self._counts)
-
     def collect(self) -> Iterator[HistogramMetricFamily]:
         with self._lock:
             counts = list(self._counts)

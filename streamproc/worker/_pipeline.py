@@ -19,13 +19,13 @@ from aiokafka.errors import MessageSizeTooLargeError
 from streamproc._deadletter import KEY_LIMIT, VALUE_LIMIT, dead_letter_headers
 from streamproc.core import CommentError, Engine
 from streamproc.worker._metrics import WorkerMetrics
+from streamproc.worker._strikes import ChangeloggedStrikes
 
 __all__ = [
     "DEAD_LETTER_KEY_LIMIT",
     "DEAD_LETTER_VALUE_LIMIT",
     "BatchProcessor",
     "EngineHolder",
-    "PartitionedStrikes",
     "Record",
     "dead_letter",
 ]
@@ -44,19 +44,6 @@ class Record(Protocol):
     timestamp: int  # milliseconds since the epoch
     key: bytes | None
     value: bytes | None
-
-
-class PartitionedStrikes(Protocol):
-    """A strike store that must know the partition of the comment being decided (its writes go
-    to the changelog partition of that comment's partition)."""
-
-    partition: int
-
-    def get_strikes(self, author_key: str) -> list[list[Any]] | None: ...
-
-    def set_strikes(self, author_key: str, strikes: list[list[Any]]) -> None: ...
-
-    def flush(self) -> list[Any]: ...
 
 
 class EngineHolder:
@@ -78,7 +65,7 @@ class BatchProcessor:
     def __init__(
         self,
         engines: EngineHolder,
-        strikes: PartitionedStrikes,
+        strikes: ChangeloggedStrikes,
         metrics: WorkerMetrics,
         actions_topic: str,
         dead_letter_topic: str,
@@ -112,12 +99,11 @@ class BatchProcessor:
         for record in records:
             started = clock()
             consumed[record.topic] += 1
-            strikes.partition = record.partition
             value = record.value
             try:
                 if not value:
                     raise CommentError("empty record", "invalid_json")
-                decision = moderate(value, strikes)
+                decision = moderate(value, strikes.at(record.partition))
                 payload = dumps(decision)
                 key = decision["comment_id"].encode()
                 future = await send(actions_topic, key, payload, None, None, None)

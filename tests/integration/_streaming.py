@@ -15,7 +15,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streamproc.connect import publish_lines
-from streamproc.kafka import KafkaSettings, load_declarations
+from streamproc.kafka import KafkaSettings, load_declarations, topology
 from streamproc.local import WorkerProcess, service_env, streamproc_command
 
 __all__ = ["streamproc_command"]
@@ -68,12 +68,10 @@ async def declare_app_topics(settings: KafkaSettings, app_id: str) -> None:
 
     declarations = load_declarations()
     topics = []
-    for declared in declarations:
-        if declared.name.startswith("streamproc-"):
-            name = app_id + declared.name.removeprefix("streamproc")
-            topics.append(
-                NewTopic(name, declared.partitions, 1, topic_configs=dict(declared.configs))
-            )
+    for declared_name, name in topology().app_topics(app_id).items():
+        declared = declarations.get(declared_name)
+        assert declared is not None
+        topics.append(NewTopic(name, declared.partitions, 1, topic_configs=dict(declared.configs)))
     async with admin_client(settings) as admin:
         await admin.create_topics(topics)
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-from streamproc.core import Engine
+from streamproc.core import Engine, StrikeStore
 from streamproc.worker import BatchProcessor, BatchRunner, EngineHolder, WorkerMetrics
 from streamproc.worker._handoff import FetchedBatch
 from streamproc.worker._pipeline import DEAD_LETTER_KEY_LIMIT, DEAD_LETTER_VALUE_LIMIT
@@ -26,19 +26,26 @@ class FakeRecord:
     timestamp: int = 1_763_458_200_000
 
 
-class FakeStrikes:
+class DictStrikes:
+    """Strikes in a dict, changes logged per partition: the pipeline's ChangeloggedStrikes."""
+
     def __init__(self) -> None:
         self.data: dict[str, list[list[Any]]] = {}
-        self.partition = 0
         self.flushed: list[tuple[str, int]] = []
         self._pending: dict[str, int] = {}
 
-    def get_strikes(self, key: str) -> list[list[Any]] | None:
-        return self.data.get(key)
+    def at(self, partition: int) -> StrikeStore:
+        outer = self
 
-    def set_strikes(self, key: str, strikes: list[list[Any]]) -> None:
-        self.data[key] = strikes
-        self._pending[key] = self.partition
+        class View:
+            def get_strikes(self, key: str) -> list[list[Any]] | None:
+                return outer.data.get(key)
+
+            def set_strikes(self, key: str, strikes: list[list[Any]]) -> None:
+                outer.data[key] = strikes
+                outer._pending[key] = partition
+
+        return View()
 
     def flush(self) -> list[Any]:
         self.flushed.extend(self._pending.items())
@@ -84,7 +91,7 @@ def comment(cid: str, text: str, author: str = "u1", channel: str = "facebook") 
 def processor(mini_engine: Engine) -> BatchProcessor:
     return BatchProcessor(
         EngineHolder(mini_engine),
-        FakeStrikes(),
+        DictStrikes(),
         WorkerMetrics(),
         "moderation.actions",
         "moderation.deadletter",
@@ -234,3 +241,23 @@ async def test_at_most_max_in_flight_batches_wait_for_the_broker(processor: Batc
     producer.deliver_all()
     assert await runner.drain(1.0)
     assert runner.done_until(tp) == 2
+
+
+async def test_strike_changes_are_logged_to_the_partition_of_their_comment(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    records = [
+        FakeRecord("comments.facebook", 3, 0, comment("c1", "sei uno stronzo", author="a")),
+        FakeRecord("comments.facebook", 5, 0, comment("c2", "sei uno stronzo", author="b")),
+        FakeRecord("comments.facebook", 3, 1, comment("c3", "che stronzata", author="a")),
+    ]
+    await processor.process(records, producer.send)
+    strikes = processor.strikes
+    assert isinstance(strikes, DictStrikes)
+    assert sorted(strikes.flushed) == [("facebook:a", 3), ("facebook:b", 5)]
+    assert [orjson.loads(v)["actions"] for _, _, v, _ in producer.sent] == [
+        ["remove", "warn"],
+        ["remove", "warn"],
+        ["remove", "block"],
+    ]
