@@ -14,8 +14,24 @@ from streamproc.cli._topics import topics
 from streamproc.cli._worker import worker
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from streamproc.core import CORE_BUILD  # imported only here: it loads the core
+
+    click.echo(f"streamproc, version {__version__} (policy core: {CORE_BUILD})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="streamproc")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, and whether the policy core is compiled.",
+)
 def main() -> None:
     """Moderate social media comments against an institution's policy."""
 

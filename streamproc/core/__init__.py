@@ -3,7 +3,9 @@
 Everything a caller needs is re-exported here; the underscored modules are private.
 """
 
+import json
 from importlib.machinery import EXTENSION_SUFFIXES as _EXTENSION_SUFFIXES
+from pathlib import Path as _Path
 
 from streamproc.core import _engine
 from streamproc.core._engine import Analysis, Engine
@@ -49,11 +51,30 @@ from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_stri
 COMPILED: bool = _engine.__file__.endswith(tuple(_EXTENSION_SUFFIXES))
 """Whether this install runs the core compiled with mypyc (see setup.py) or as pure Python."""
 
+
+def _core_build() -> str:
+    """How this install runs the core, and why (for ``--version`` and the services' logs)."""
+    if COMPILED:
+        return "compiled with mypyc"
+    note = _Path(__file__).with_name("_build.json")
+    try:
+        reason = json.loads(note.read_text()).get("reason")
+    except (OSError, ValueError, AttributeError):
+        return "pure Python (an editable install, or STREAMPROC_PURE_PYTHON=1)"
+    return f"pure Python: {reason}" if reason else "pure Python (STREAMPROC_PURE_PYTHON=1)"
+
+
+CORE_BUILD: str = _core_build()
+"""``compiled with mypyc``, or ``pure Python`` and why (a failed compilation says what failed)."""
+COMPILE_FAILED: bool = CORE_BUILD.startswith("pure Python: ")
+
 __all__ = [
     "ACTIONS",
     "CATEGORIES",
     "COMMENT_KINDS",
     "COMPILED",
+    "COMPILE_FAILED",
+    "CORE_BUILD",
     "DEFAULT_PACK_PATH",
     "LEXICON_CATEGORIES",
     "MAX_ID_CHARS",

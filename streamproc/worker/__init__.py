@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from streamproc.worker._app import create_app
 from streamproc.worker._ledger import OffsetLedger
@@ -32,8 +33,12 @@ __all__ = [
 def run_worker(settings: WorkerSettings) -> None:
     """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
     from streamproc._health import Health
+    from streamproc.core import COMPILE_FAILED, CORE_BUILD
     from streamproc.worker._lifecycle import WorkerProcess
 
+    logging.getLogger("streamproc.worker").log(
+        logging.WARNING if COMPILE_FAILED else logging.INFO, "policy core: %s", CORE_BUILD
+    )
     metrics = WorkerMetrics(settings.topology.channels)
     health = Health()
     watcher = PolicyWatcher(settings.kafka, settings.topology.policy, metrics, settings.policy_path)

@@ -13,17 +13,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def pip_install_copy(root: Path, env: dict[str, str] | None = None) -> Path:
-    """``pip install --target`` of a copy of the sources (so that the build leaves nothing in
-    the working tree), with ``env`` added to the environment; the directory to put on
-    PYTHONPATH."""
-    source = root / "src"
-    source.mkdir()
+def copy_sources(source: Path) -> Path:
+    """A copy of what a build reads (so that a build leaves nothing in the working tree)."""
+    source.mkdir(parents=True)
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / name, source)
-    shutil.copytree(
-        REPO / "streamproc", source / "streamproc", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for tree in ("streamproc", "build_backend"):
+        shutil.copytree(REPO / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__"))
+    return source
+
+
+def pip_install_copy(root: Path, env: dict[str, str] | None = None) -> Path:
+    """``pip install --target`` of a copy of the sources, with ``env`` added to the
+    environment; the directory to put on PYTHONPATH."""
+    source = copy_sources(root / "src")
     target = root / "site"
     pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target)]
     subprocess.run(

@@ -3,7 +3,11 @@ the demo's sample, the Kafka resources."""
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import orjson
@@ -13,7 +17,7 @@ import streamproc
 from benchmarks.corpus import ndjson_lines
 from streamproc.core import load_pack
 
-from .conftest import pip_install_copy, run_python_on
+from .conftest import copy_sources, pip_install_copy, run_python_on
 
 
 def test_a_non_editable_install_moderates_with_the_bundled_pack(
@@ -121,3 +125,41 @@ def test_without_compilation_the_install_is_pure_python_and_works(
     lines.write_bytes(b"\n".join(ndjson_lines(200)) + b"\n")
     out = _decide_all("pure", str(target), lines, tmp_path / "out.ndjson", tmp_path)
     assert out.count(b"\n") == 200
+
+
+def _fresh_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=120)
+    return path / "bin" / "python"
+
+
+def test_a_wheel_built_where_nothing_is_installed_has_the_compiled_core(tmp_path: Path) -> None:
+    # What `pip install .` does on a fresh machine: the wheel is built before any dependency
+    # is installed, so the compiled build must bring what mypyc needs with it.
+    python = _fresh_venv(tmp_path / "venv")
+    source = copy_sources(tmp_path / "src")
+    result = subprocess.run(
+        [str(python), "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path / "dist"),
+         str(source)],
+        capture_output=True, text=True, timeout=900, check=True,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("streamproc-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        note = json.loads(archive.read("streamproc/core/_build.json"))
+    assert note == {"compiled": True, "reason": None}, result.stderr[-3000:]
+    assert any(n.startswith("streamproc/core/_engine.") and n.endswith(".so") for n in names)
+    assert "project.license" not in result.stderr  # no setuptools deprecation warning
+
+
+def test_an_editable_install_never_runs_mypyc(tmp_path: Path) -> None:
+    python = _fresh_venv(tmp_path / "venv")
+    source = copy_sources(tmp_path / "src")
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "-v", "--no-deps", "-e", str(source)],
+        capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert "Collecting mypy" not in output and "mypyc" not in output.lower().replace(
+        "mypyc-compiled", ""
+    ), output[-3000:]
+    assert not list(source.rglob("*.so"))
