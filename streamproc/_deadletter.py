@@ -21,10 +21,11 @@ from typing import Any, Final
 
 __all__ = ["KEY_LIMIT", "KINDS", "VALUE_LIMIT", "cut", "dead_letter_headers", "dead_letter_json"]
 
-KINDS: Final = ("invalid_json", "invalid_comment", "too_large", "engine_error")
+KINDS: Final = ("invalid_json", "invalid_comment", "invalid_review", "too_large", "engine_error")
 """invalid_json: not JSON (or not UTF-8, or empty, or nested too deeply); invalid_comment: JSON
 that breaks the Comment contract (a field missing, of the wrong type, too long, no channel to
-route it by); too_large: over a size limit (the record, or its decision); engine_error: a bug."""
+route it by); invalid_review: a moderation.reviews record the worker cannot apply; too_large:
+over a size limit (the record, or its decision); engine_error: a bug."""
 
 VALUE_LIMIT: Final = 256 * 1024
 KEY_LIMIT: Final = 1024

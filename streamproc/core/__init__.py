@@ -46,7 +46,13 @@ from streamproc.core._policy import (
     PackIssue,
     PolicyPack,
 )
-from streamproc.core._strikes import MemoryStrikeStore, StrikeStore, record_strike
+from streamproc.core._strikes import (
+    MemoryStrikeStore,
+    StrikeStore,
+    overturn_strike,
+    record_strike,
+    strike_key,
+)
 
 COMPILED: bool = _engine.__file__.endswith(tuple(_EXTENSION_SUFFIXES))
 """Whether this install runs the core compiled with mypyc (see setup.py) or as pure Python."""
@@ -111,10 +117,12 @@ __all__ = [
     "inspect_pack",
     "load_pack",
     "normalize",
+    "overturn_strike",
     "parse_pack",
     "plain_form",
     "read_pack_files",
     "record_strike",
+    "strike_key",
     "unbundle_pack",
     "validate_comment",
 ]

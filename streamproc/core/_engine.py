@@ -30,7 +30,7 @@ from streamproc.core._models import (
 from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
-from streamproc.core._strikes import StrikeStore, record_strike
+from streamproc.core._strikes import StrikeStore, record_strike, strike_key
 
 __all__ = ["Analysis", "Engine"]
 
@@ -302,7 +302,7 @@ class Engine:
         }
 
     def _strike(self, c: Comment, strikes: StrikeStore, ladder: str, window: int) -> int:
-        key = f"{c.channel}:{c.author.id}"
+        key = strike_key(c.channel, c.author.id)
         number, updated = record_strike(
             strikes.get_strikes(key),
             c.id,

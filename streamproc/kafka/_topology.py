@@ -27,6 +27,7 @@ class Topology:
     actions: str = "moderation.actions"
     dead_letters: str = "moderation.deadletter"
     policy: str = "moderation.policy"
+    reviews: str = "moderation.reviews"
 
     def __post_init__(self) -> None:
         names = set(self.declarations.names)
@@ -34,18 +35,20 @@ class Topology:
             ("actions", self.actions),
             ("dead letters", self.dead_letters),
             ("policy", self.policy),
+            ("reviews", self.reviews),
         ):
             if name not in names:
                 raise DeclarationError(self.declarations.source, 0, 0, f"no {role} topic {name!r}")
         if not self.channels:
             raise DeclarationError(self.declarations.source, 0, 0, "no comments.<channel> topic")
-        counts = {self.partitions_of(topic) for topic in self.comment_topics}
+        counts = {self.partitions_of(topic) for topic in self.worker_inputs}
         if len(counts) != 1:
             raise DeclarationError(
                 self.declarations.source,
                 0,
                 0,
-                f"the comment topics must have one partition count, not {sorted(counts)}",
+                "the comment topics and the reviews topic must have one partition count, "
+                f"not {sorted(counts)}",
             )
 
     @property
@@ -60,6 +63,12 @@ class Topology:
     @property
     def comment_topics(self) -> tuple[str, ...]:
         return tuple(self.comment_topic(channel) for channel in self.channels)
+
+    @property
+    def worker_inputs(self) -> tuple[str, ...]:
+        """What the worker consumes in its group: the comments, and the reviews of people
+        (co-partitioned with them, for the strikes)."""
+        return (*self.comment_topics, self.reviews)
 
     def comment_topic(self, channel: str) -> str:
         return COMMENT_PREFIX + channel

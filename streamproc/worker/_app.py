@@ -97,13 +97,15 @@ def create_app(
         metrics,
         settings.topology.actions,
         settings.topology.dead_letters,
+        settings.topology.reviews,
     )
     # Subscribed through the conductor; the records bypass it (see _handoff).
-    app.topics.add(app.topic(*settings.topics, key_type=bytes, value_type=bytes))
+    inputs = settings.topology.worker_inputs
+    app.topics.add(app.topic(*inputs, key_type=bytes, value_type=bytes))
     runner = BatchRunner(
         processor,
         lambda *args: app.producer.send(*args),
-        frozenset(settings.topics),
+        frozenset(inputs),
         lambda: _handoff.batch_consumer(app),
         max_in_flight=settings.max_in_flight,
     )

@@ -24,10 +24,17 @@ from streamproc._deadletter import KINDS
 from streamproc._health import Health, serve_http
 from streamproc.core import ACTIONS, CATEGORIES
 
-__all__ = ["DEAD_LETTER_KINDS", "POLICY_RELOAD_RESULTS", "BatchHistogram", "WorkerMetrics"]
+__all__ = [
+    "DEAD_LETTER_KINDS",
+    "POLICY_RELOAD_RESULTS",
+    "REVIEW_RESULTS",
+    "BatchHistogram",
+    "WorkerMetrics",
+]
 
 DEAD_LETTER_KINDS = KINDS
 POLICY_RELOAD_RESULTS = ("applied", "invalid")
+REVIEW_RESULTS = ("strike_removed", "no_strike", "ignored", "invalid")
 
 PROCESSING_BUCKETS = (
     0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -115,6 +122,12 @@ class WorkerMetrics:
             ["topic"],
             registry=r,
         )
+        self.reviews = Counter(
+            "streamproc_reviews",
+            "Review records from people, by what they did to the strikes.",
+            ["result"],
+            registry=r,
+        )
         self.policy_info = Gauge(
             "streamproc_policy_info",
             "The policy pack in force (value 1, version in the label).",
@@ -169,6 +182,8 @@ class WorkerMetrics:
             self.dead_letters.labels(kind)
         for result in POLICY_RELOAD_RESULTS:
             self.policy_reloads.labels(result)
+        for result in REVIEW_RESULTS:
+            self.reviews.labels(result)
 
     def set_policy(self, version: str) -> None:
         if self._policy_version is not None:

@@ -17,7 +17,7 @@ import orjson
 from aiokafka.errors import MessageSizeTooLargeError
 
 from streamproc._deadletter import KEY_LIMIT, VALUE_LIMIT, dead_letter_headers
-from streamproc.core import CommentError, Engine
+from streamproc.core import CommentError, Engine, overturn_strike, strike_key
 from streamproc.worker._metrics import WorkerMetrics
 from streamproc.worker._strikes import ChangeloggedStrikes
 
@@ -61,6 +61,20 @@ def dead_letter(
     return dead_letter_headers(kind, reason, source, record.key, record.value)
 
 
+def _parse_review(value: bytes | None) -> dict[str, Any] | str:
+    """A review record's fields, or why it is unusable."""
+    try:
+        review = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        return "not JSON"
+    if not isinstance(review, dict):
+        return "not a JSON object"
+    for name in ("comment_id", "channel", "author_id"):
+        if not isinstance(review.get(name), str) or not review[name]:
+            return f"field {name!r} missing or not a string"
+    return review
+
+
 class BatchProcessor:
     def __init__(
         self,
@@ -69,12 +83,14 @@ class BatchProcessor:
         metrics: WorkerMetrics,
         actions_topic: str,
         dead_letter_topic: str,
+        reviews_topic: str = "moderation.reviews",
     ) -> None:
         self.engines = engines
         self.strikes = strikes
         self.metrics = metrics
         self.actions_topic = actions_topic
         self.dead_letter_topic = dead_letter_topic
+        self.reviews_topic = reviews_topic
 
     async def process(self, records: Sequence[Record], send: Send) -> tuple[list[Any], list[int]]:
         """Decide every record; returns the delivery futures and the records' timestamps.
@@ -96,7 +112,11 @@ class BatchProcessor:
         categories: Counter[str] = Counter()
         dead: Counter[str] = Counter()
         mismatched: Counter[str] = Counter()
+        reviews_topic = self.reviews_topic
         for record in records:
+            if record.topic == reviews_topic:
+                futures.extend(await self._review(record, send, dead))
+                continue
             started = clock()
             consumed[record.topic] += 1
             value = record.value
@@ -129,6 +149,26 @@ class BatchProcessor:
         for topic, n in mismatched.items():
             self.metrics.channel_mismatches.labels(topic).inc(n)
         return futures, stamps
+
+    async def _review(self, record: Record, send: Send, dead: Counter[str]) -> list[Any]:
+        """A person's review: an overturned decision no longer counts as a strike."""
+        review = _parse_review(record.value)
+        if isinstance(review, str):
+            dead["invalid_review"] += 1
+            self.metrics.reviews.labels("invalid").inc()
+            return [await self._dead_letter(record, "invalid_review", review, send)]
+        if not review.get("overturned"):
+            self.metrics.reviews.labels("ignored").inc()
+            return []
+        key = strike_key(review["channel"], review["author_id"])
+        store = self.strikes.at(record.partition)
+        updated = overturn_strike(store.get_strikes(key), review["comment_id"])
+        if updated is None:
+            self.metrics.reviews.labels("no_strike").inc()
+        else:
+            store.set_strikes(key, updated)
+            self.metrics.reviews.labels("strike_removed").inc()
+        return []
 
     async def _dead_letter(self, record: Record, kind: str, reason: str, send: Send) -> Any:
         key, value, headers = dead_letter(record, kind, reason)

@@ -303,3 +303,40 @@ def test_optional_nulls_mean_defaults(mini_engine: Engine) -> None:
 def test_decided_at_is_iso_8601_utc_with_milliseconds(moment: float) -> None:
     expected = datetime.fromtimestamp(int(moment * 1000) / 1000, UTC)
     assert _Timestamps(lambda: moment).now() == expected.isoformat(timespec="milliseconds")
+
+
+def test_overturned_strikes_count_for_nothing_and_are_not_counted_again() -> None:
+    from streamproc.core import overturn_strike, record_strike
+
+    number, strikes = record_strike(None, "c1", 1000.0, "conduct", 90, 90)
+    assert number == 1 and strikes is not None
+    number, strikes = record_strike(strikes, "c2", 2000.0, "conduct", 90, 90)
+    assert number == 2 and strikes is not None
+    overturned = overturn_strike(strikes, "c1")
+    assert overturned is not None and overturned[0][4] == "overturned"
+    assert overturn_strike(overturned, "c1") is None  # already overturned
+    assert overturn_strike(overturned, "nope") is None
+    assert record_strike(overturned, "c1", 1000.0, "conduct", 90, 90) == (1, None)  # a replay
+    assert record_strike(overturned, "c2", 2000.0, "conduct", 90, 90) == (2, None)  # as before
+    number, after = record_strike(overturned, "c3", 3000.0, "conduct", 90, 90)
+    assert number == 2  # c2 and c3: c1 does not count
+    assert record_strike(after, "c3", 3000.0, "conduct", 90, 90) == (2, None)  # a replay
+    old_format = [["c1", 1000.0, "conduct"], ["c2", 2000.0, "conduct"]]
+    assert record_strike(old_format, "c2", 2000.0, "conduct", 90, 90) == (2, None)
+
+
+def test_a_replay_keeps_its_number_when_old_strikes_were_dropped() -> None:
+    from streamproc.core import record_strike
+    from streamproc.core._strikes import MAX_STRIKES_KEPT
+
+    strikes = None
+    numbers = {}
+    for i in range(MAX_STRIKES_KEPT + 5):
+        numbers[f"c{i}"], strikes = record_strike(strikes, f"c{i}", 1000.0 + i, "conduct", 90, 90)
+    assert numbers["c0"] == 1 and numbers[f"c{MAX_STRIKES_KEPT}"] == MAX_STRIKES_KEPT + 1
+    assert strikes is not None and len(strikes) == MAX_STRIKES_KEPT  # the oldest dropped
+    for comment_id, at, _ladder, _number in strikes:
+        assert record_strike(strikes, comment_id, at, "conduct", 90, 90) == (
+            numbers[comment_id],
+            None,
+        )

@@ -56,6 +56,7 @@ def test_packaged_declarations() -> None:
         "moderation.actions",
         "moderation.deadletter",
         "moderation.policy",
+        "moderation.reviews",
         "streamproc-strikes-changelog",
         "streamproc-__assignor-__leader",
     ]
@@ -239,6 +240,7 @@ def test_a_topology_with_uneven_comment_topics_is_refused() -> None:
           moderation.actions: {}
           moderation.deadletter: {}
           moderation.policy: {}
+          moderation.reviews: {}
         """
     )
     with pytest.raises(DeclarationError, match="one partition count"):

@@ -261,3 +261,62 @@ async def test_strike_changes_are_logged_to_the_partition_of_their_comment(
         ["remove", "warn"],
         ["remove", "block"],
     ]
+
+
+def review(comment_id: str, author: str, overturned: bool = True) -> bytes:
+    return orjson.dumps(
+        {
+            "review_id": f"r-{comment_id}",
+            "comment_id": comment_id,
+            "channel": "facebook",
+            "author_id": author,
+            "action": "reinstate",
+            "overturned": overturned,
+        }
+    )
+
+
+async def test_an_overturned_decision_no_longer_counts_as_a_strike(
+    processor: BatchProcessor,
+) -> None:
+    producer = FakeProducer()
+    first = FakeRecord("comments.facebook", 2, 0, comment("c1", "sei uno stronzo", author="a"))
+    await processor.process([first], producer.send)
+    overturn = FakeRecord("moderation.reviews", 2, 0, review("c1", "a"), key=b"a")
+    await processor.process([overturn], producer.send)
+    second = FakeRecord("comments.facebook", 2, 1, comment("c2", "che stronzata", author="a"))
+    await processor.process([second], producer.send)
+    actions = [orjson.loads(v)["actions"] for t, _, v, _ in producer.sent]
+    assert actions == [["remove", "warn"], ["remove", "warn"]]  # not a block: c1 was overturned
+    assert processor.metrics.reviews.labels("strike_removed")._value.get() == 1
+    # Replayed after a crash, the overturned comment is not counted again.
+    await processor.process([first, second], producer.send)
+    assert [orjson.loads(v)["actions"] for _, _, v, _ in producer.sent[2:]] == [
+        ["remove", "warn"],
+        ["remove", "warn"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", [b"{", b"[]", orjson.dumps({"comment_id": "c1", "channel": "facebook"})]
+)
+async def test_an_unusable_review_is_a_dead_letter(processor: BatchProcessor, value: bytes) -> None:
+    producer = FakeProducer()
+    await processor.process([FakeRecord("moderation.reviews", 0, 4, value)], producer.send)
+    ((topic, _, _, headers),) = producer.sent
+    assert topic == "moderation.deadletter"
+    assert dict(headers)["streamproc.error"] == b"invalid_review"
+
+
+async def test_a_review_that_overturns_nothing_changes_nothing(processor: BatchProcessor) -> None:
+    producer = FakeProducer()
+    await processor.process(
+        [FakeRecord("moderation.reviews", 0, 0, review("c9", "z", overturned=False))],
+        producer.send,
+    )
+    await processor.process(
+        [FakeRecord("moderation.reviews", 0, 1, review("c9", "z"))], producer.send
+    )
+    assert producer.sent == []
+    assert processor.metrics.reviews.labels("ignored")._value.get() == 1
+    assert processor.metrics.reviews.labels("no_strike")._value.get() == 1
