@@ -24,6 +24,8 @@ from streamproc.core._models import (
     Decision,
     Escalation,
     Match,
+    Platform,
+    PlatformIds,
     decode_comment,
     validate_comment,
 )
@@ -79,6 +81,8 @@ __all__ = [
     "PackError",
     "PackIssue",
     "PiiFound",
+    "Platform",
+    "PlatformIds",
     "PolicyPack",
     "StrikeStore",
     "bundle_pack",
