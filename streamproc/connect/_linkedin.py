@@ -134,7 +134,7 @@ def select_new(
         incoming.record["platform"]["account_id"] = organization
         if incoming.user_id == organization:
             continue
-        tag = f"{incoming.record['platform']['comment_id']}@{incoming.record['version']}"
+        tag = f"{incoming.record['platform'].get('comment_id')}@{incoming.record['version']}"
         if at < cursor.since or (at == cursor.since and tag in seen_at_since) or tag in tags:
             continue
         tags.add(tag)
@@ -142,7 +142,7 @@ def select_new(
     fresh.sort(key=lambda pair: pair[0])
     since = max([cursor.since, *(at for at, _ in fresh)])
     seen = {
-        f"{i.record['platform']['comment_id']}@{i.record['version']}"
+        f"{i.record['platform'].get('comment_id')}@{i.record['version']}"
         for at, i in fresh
         if at == since
     }

@@ -83,10 +83,11 @@ def comment_record(
     edits; ``platform`` keeps what acting on it later needs."""
     comment_id = _bounded(comment_id, "comment id")
     author_id = _bounded(author_id, "author id")
+    message = kind == "private_message"
     platform = {
         "account_id": account_id,
         "post_id": post_id,
-        "comment_id": comment_id,
+        "message_id" if message else "comment_id": comment_id,
         "parent_id": parent_id,
         "user_id": author_id,
     }

@@ -140,7 +140,7 @@ def select_new(
         record["platform"]["account_id"] = channel
         if incoming.user_id == channel:
             continue  # the channel's own comments, the sink's replies among them
-        tag = f"{record['platform']['comment_id']}@{record['version']}"
+        tag = f"{record['platform'].get('comment_id')}@{record['version']}"
         if at < cursor.since or (at == cursor.since and tag in seen_at_since) or tag in tags:
             continue
         tags.add(tag)
@@ -148,7 +148,7 @@ def select_new(
     fresh.sort(key=lambda pair: pair[0])
     since = max([cursor.since, *(at for at, _ in fresh)])
     seen = [
-        f"{i.record['platform']['comment_id']}@{i.record['version']}"
+        f"{i.record['platform'].get('comment_id')}@{i.record['version']}"
         for at, i in fresh
         if at == since
     ]

@@ -386,6 +386,8 @@ def _with_platform(decision: Decision, c: Comment) -> Decision:
             ids["post_id"] = p.post_id
         if p.comment_id is not None:
             ids["comment_id"] = p.comment_id
+        if p.message_id is not None:
+            ids["message_id"] = p.message_id
         if p.parent_id is not None:
             ids["parent_id"] = p.parent_id
         if p.user_id is not None:

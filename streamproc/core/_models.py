@@ -80,13 +80,15 @@ class Platform(msgspec.Struct, gc=False, omit_defaults=True):
     """Where a comment lives on its platform: what the sink needs to act on it there.
 
     ``account_id`` is the institution's own page, account, channel or organization the comment
-    was made on; ``comment_id`` the platform's id of the comment (or private message);
-    ``user_id`` the author's platform id (to ban them or to write to them).
+    was made on; ``comment_id`` the platform's id of the comment, or ``message_id`` that of a
+    private message (which can be answered but not hidden); ``user_id`` the author's platform
+    id (to ban them or to write to them).
     """
 
     account_id: Identifier | None = None
     post_id: Identifier | None = None
     comment_id: Identifier | None = None
+    message_id: Identifier | None = None
     parent_id: Identifier | None = None
     user_id: Identifier | None = None
 
@@ -141,6 +143,7 @@ class PlatformIds(TypedDict, total=False):
     account_id: str
     post_id: str
     comment_id: str
+    message_id: str
     parent_id: str
     user_id: str
 
