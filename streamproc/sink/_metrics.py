@@ -44,7 +44,7 @@ class SinkMetrics:
             registry=r,
         )
         self.waits = Histogram(
-            "streamproc_sink_rate_limit_wait_seconds",
+            "streamproc_sink_rate_limit_pause_seconds",
             "Each wait for a platform's rate limit or quota",
             ["channel"],
             buckets=(0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 86400.0),
