@@ -91,12 +91,13 @@ class SinkRunner:
     # --- assignment ----------------------------------------------------------------------
 
     async def assign(self, assigned: list[TopicPartition]) -> None:
+        # The queues first: records of these partitions may be fetched while the ledger loads.
+        for tp in assigned:
+            self.queues[tp] = asyncio.Queue()
         numbers = sorted({tp.partition for tp in assigned})
         await self.ledger.load(numbers)
         for tp in assigned:
-            queue: asyncio.Queue[Any] = asyncio.Queue()
-            self.queues[tp] = queue
-            self.tasks[tp] = asyncio.create_task(self._work(tp, queue))
+            self.tasks[tp] = asyncio.create_task(self._work(tp, self.queues[tp]))
         self.metrics.assigned.set(len(self.tasks))
         self.health.ready()
 
@@ -137,7 +138,9 @@ class SinkRunner:
     def _enqueue(self, tp: TopicPartition, records: list[Any]) -> None:
         queue = self.queues.get(tp)
         if queue is None:
-            return  # revoked meanwhile: the next owner reads them
+            # Not ours (any more): read again from the committed offset by whoever owns it.
+            log.warning("records of a partition not assigned here were fetched; dropped")
+            return
         for record in records:
             try:
                 doc = orjson.loads(record.value) if record.value else None
