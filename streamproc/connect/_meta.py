@@ -111,6 +111,8 @@ def _envelopes(body: bytes, expected: str) -> list[_Envelope]:
     except msgspec.DecodeError:
         raise PayloadError("not JSON", "invalid_json") from None
     envelopes = decoded if isinstance(decoded, list) else [decoded]
+    if not envelopes:
+        raise PayloadError("an empty array, not a delivery")
     for envelope in envelopes:
         if envelope.object != expected:
             raise PayloadError(f"object is not {expected!r}")

@@ -82,8 +82,9 @@ def loop(
         worker.start()
         connect.start()
         sink.start()
-        yield Loop(kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker, env,
-                   directory)  # fmt: skip
+        yield Loop(
+            kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker, env, directory
+        )
     finally:
         for service in (connect, sink):
             service.stop()
@@ -164,9 +165,11 @@ def test_the_same_webhook_delivered_twice_acts_once(loop: Loop) -> None:
     messages = [s for s in loop.stand_ins.sent("graph") if s["parent"] == comment]
     assert len(hides) == 1 and len(messages) == 1
     comments = read_json(
-        loop.settings, "comments.facebook", lambda d: d["id"] == f"facebook:{comment}",
+        loop.settings,
+        "comments.facebook",
+        lambda d: d["id"] == f"facebook:{comment}",
         until=lambda docs: len(docs) >= 2,
-    )  # fmt: skip
+    )
     assert len(comments) == 2 and comments[0] == comments[1]  # same id and version
 
 
@@ -185,15 +188,22 @@ def test_bad_input_is_refused_and_nothing_is_published(loop: Loop) -> None:
     assert loop.webhook("twitter", body, {"x-twitter-webhooks-signature": "sha256=AAAA"}) == 403
     reasons = {
         reason: loop.connect.metric("streamproc_connect_rejections_total", reason=reason)
-        for reason in ("bad_signature", "missing_signature", "invalid_json", "invalid_shape",
-                       "too_large")
-    }  # fmt: skip
+        for reason in (
+            "bad_signature",
+            "missing_signature",
+            "invalid_json",
+            "invalid_shape",
+            "too_large",
+        )
+    }
     assert all(n >= 1 for n in reasons.values()), reasons
     assert loop.connect.metric("streamproc_connect_rejections_total") == before + 6
     published = read_json(
-        loop.settings, "comments.facebook", lambda d: d["id"] == f"facebook:{comment}",
+        loop.settings,
+        "comments.facebook",
+        lambda d: d["id"] == f"facebook:{comment}",
         timeout=3.0,
-    )  # fmt: skip
+    )
     assert published == []
     assert comment not in loop.connect.log()  # no personal data or ids in the logs
 
@@ -219,14 +229,22 @@ def test_an_edit_is_moderated_again(loop: Loop) -> None:
     body, comment = _fb(loop, CLEAN)
     user = body.split(b'"from": {"id": "')[1].split(b'"')[0].decode()
     assert loop.webhook("facebook", body) == 200
-    edited, _ = _fb(loop, INSULT, verb="edited", at="2026-11-18T11:00:00+01:00",
-                    comment_id=comment, user_id=user)  # fmt: skip
+    edited, _ = _fb(
+        loop,
+        INSULT,
+        verb="edited",
+        at="2026-11-18T11:00:00+01:00",
+        comment_id=comment,
+        user_id=user,
+    )
     assert loop.webhook("facebook", edited) == 200
     version = int(time.mktime(time.strptime("2026-11-18T10:00:00", "%Y-%m-%dT%H:%M:%S")))
     decisions = read_json(
-        loop.settings, "moderation.actions", lambda d: d["comment_id"] == f"facebook:{comment}",
+        loop.settings,
+        "moderation.actions",
+        lambda d: d["comment_id"] == f"facebook:{comment}",
         until=lambda docs: len(docs) >= 2,
-    )  # fmt: skip
+    )
     assert [d["actions"] for d in decisions] == [["allow"], ["remove", "warn"]]
     assert decisions[0]["version"] == 1 and decisions[1]["version"] > 1
     found = outcomes(loop.settings, f"facebook:{comment}", _done("remove", "warn"))
@@ -239,19 +257,32 @@ def test_a_delete_cancels_what_was_not_yet_done(loop: Loop) -> None:
     body, comment = _fb(loop, INSULT)
     user = body.split(b'"from": {"id": "')[1].split(b'"')[0].decode()
     # The hide is answered 429 (retry in 5 s); the author deletes the comment meanwhile.
-    loop.stand_ins.fail("graph", "POST", rf"^/{comment}$", 429, count=1,
-                        headers={"Retry-After": "5"},
-                        body={"error": {"code": 32, "message": "(#32) Page request limit reached"}})  # fmt: skip
+    loop.stand_ins.fail(
+        "graph",
+        "POST",
+        rf"^/{comment}$",
+        429,
+        count=1,
+        headers={"Retry-After": "5"},
+        body={"error": {"code": 32, "message": "(#32) Page request limit reached"}},
+    )
     assert loop.webhook("facebook", body) == 200
-    wait_for(lambda: any(c.path == f"/{comment}" for c in loop.stand_ins.calls("graph")), 30,
-             "the first hide attempt")  # fmt: skip
+    wait_for(
+        lambda: any(c.path == f"/{comment}" for c in loop.stand_ins.calls("graph")),
+        30,
+        "the first hide attempt",
+    )
     removed, _ = _fb(loop, "", verb="remove", comment_id=comment, user_id=user)
     assert loop.webhook("facebook", removed) == 200
     found = outcomes(
-        loop.settings, f"facebook:{comment}", lambda f: f"facebook:{comment}:1:warn" in f
-        and f[f"facebook:{comment}:1:warn"]["status"] != "pending"
-        and f.get(f"facebook:{comment}:1:remove", {}).get("status") not in (None, "pending"),
-    )  # fmt: skip
+        loop.settings,
+        f"facebook:{comment}",
+        lambda f: (
+            f"facebook:{comment}:1:warn" in f
+            and f[f"facebook:{comment}:1:warn"]["status"] != "pending"
+            and f.get(f"facebook:{comment}:1:remove", {}).get("status") not in (None, "pending")
+        ),
+    )
     assert found[f"facebook:{comment}:1:remove"]["status"] == "cancelled"
     assert found[f"facebook:{comment}:1:warn"]["status"] == "cancelled"
     assert found[f"facebook:{comment}:deleted"]["action"] == "comment_deleted"
@@ -261,13 +292,25 @@ def test_a_delete_cancels_what_was_not_yet_done(loop: Loop) -> None:
 
 def test_a_429_is_waited_out(loop: Loop) -> None:
     tweet, user = numeric(), numeric()
-    loop.stand_ins.fail("x", "PUT", rf"^/2/tweets/{tweet}/hidden$", 429, count=1,
-                        headers={"x-rate-limit-remaining": "0",
-                                 "x-rate-limit-reset": str(int(time.time()) + 2)},
-                        body={"errors": [{"code": 88, "message": "Rate limit exceeded"}]})  # fmt: skip
+    loop.stand_ins.fail(
+        "x",
+        "PUT",
+        rf"^/2/tweets/{tweet}/hidden$",
+        429,
+        count=1,
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(time.time()) + 2)},
+        body={"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
+    )
     waited = loop.sink.metric("streamproc_sink_rate_limit_wait_seconds_total", channel="twitter")
-    body = twitter_reply(loop.accounts, tweet_id=tweet, in_reply_to="1990366154721874313",
-                         user_id=user, name="Test", text=INSULT, created_at=AT)  # fmt: skip
+    body = twitter_reply(
+        loop.accounts,
+        tweet_id=tweet,
+        in_reply_to="1990366154721874313",
+        user_id=user,
+        name="Test",
+        text=INSULT,
+        created_at=AT,
+    )
     assert loop.webhook("twitter", body) == 200
     found = outcomes(loop.settings, f"twitter:{tweet}", _done("remove", "warn"), timeout=60)
     remove = found[f"twitter:{tweet}:1:remove"]
@@ -285,13 +328,26 @@ def test_sigkill_between_the_call_and_its_outcome_sends_nothing_twice(loop: Loop
     tweet, user = numeric(), numeric()
     # The reply goes out, then its answer is held: the sink is killed before it can record it.
     loop.stand_ins.hold("x", "POST", r"^/2/tweets$", seconds=60)
-    body = twitter_reply(loop.accounts, tweet_id=tweet, in_reply_to="1990366154721874313",
-                         user_id=user, name="Test", text=INSULT, created_at=AT)  # fmt: skip
+    body = twitter_reply(
+        loop.accounts,
+        tweet_id=tweet,
+        in_reply_to="1990366154721874313",
+        user_id=user,
+        name="Test",
+        text=INSULT,
+        created_at=AT,
+    )
     assert loop.webhook("twitter", body) == 200
-    wait_for(lambda: any(s["parent"] == tweet for s in loop.stand_ins.sent("x")), 30,
-             "the reply to reach the platform")  # fmt: skip
-    pending = outcomes(loop.settings, f"twitter:{tweet}",
-                       lambda f: f.get(f"twitter:{tweet}:1:warn", {}).get("status") == "pending")  # fmt: skip
+    wait_for(
+        lambda: any(s["parent"] == tweet for s in loop.stand_ins.sent("x")),
+        30,
+        "the reply to reach the platform",
+    )
+    pending = outcomes(
+        loop.settings,
+        f"twitter:{tweet}",
+        lambda f: f.get(f"twitter:{tweet}:1:warn", {}).get("status") == "pending",
+    )
     assert pending[f"twitter:{tweet}:1:warn"]["status"] == "pending"
     loop.restart_sink(kill=True)
 
@@ -305,8 +361,15 @@ def test_sigkill_between_the_call_and_its_outcome_sends_nothing_twice(loop: Loop
 
 def test_instagram_comment_hidden_and_answered_privately(loop: Loop) -> None:
     comment, user = unique("178"), unique("232")
-    body = instagram_comment(loop.accounts, comment_id=comment, media_id="17918195224117851",
-                             user_id=user, username="someone", text=INSULT, created_at=AT)  # fmt: skip
+    body = instagram_comment(
+        loop.accounts,
+        comment_id=comment,
+        media_id="17918195224117851",
+        user_id=user,
+        username="someone",
+        text=INSULT,
+        created_at=AT,
+    )
     assert loop.webhook("instagram", body) == 200
     found = outcomes(loop.settings, f"instagram:{comment}", _done("remove", "warn"))
     assert found[f"instagram:{comment}:1:remove"]["status"] == "done"
@@ -326,20 +389,24 @@ def test_youtube_poll_rejects_a_comment_once_across_restarts(loop: Loop) -> None
             name="@x",
             text=INSULT,
             published=published,
-        )  # fmt: skip
+        )
     )
     found = outcomes(loop.settings, f"youtube:{comment}", _done("remove", "warn"), timeout=60)
     assert found[f"youtube:{comment}:1:remove"]["status"] == "done"
     assert loop.stand_ins.is_hidden("yt", comment)
-    moderation = [c for c in loop.stand_ins.calls("youtube") if c.path.endswith("setModerationStatus")
-                  and comment in c.query.get("id", "")]  # fmt: skip
+    moderation = [
+        c
+        for c in loop.stand_ins.calls("youtube")
+        if c.path.endswith("setModerationStatus") and comment in c.query.get("id", "")
+    ]
     assert len(moderation) == 1 and moderation[0].query["moderationStatus"] == "rejected"
     # A restarted connector starts from its cursor: the comment is not published again.
     loop.connect.stop()
     loop.connect = Service("connect", loop.env, loop.directory).start()
     time.sleep(3)
-    comments = read_json(loop.settings, "comments.youtube", lambda d: d["id"] == f"youtube:{comment}",
-                         timeout=3)  # fmt: skip
+    comments = read_json(
+        loop.settings, "comments.youtube", lambda d: d["id"] == f"youtube:{comment}", timeout=3
+    )
     assert len(comments) == 1
     validate(comments[0], "comment")
 
@@ -355,7 +422,7 @@ def test_linkedin_poll_deletes_a_comment(loop: Loop) -> None:
             actor=f"urn:li:person:{unique()}",
             text=INSULT,
             created_ms=int(time.time() * 1000),
-        ),  # fmt: skip
+        ),
     )
     urn = f"urn:li:comment:({activity},{cid})"
     found = outcomes(loop.settings, f"linkedin:{urn}", _done("remove", "warn"), timeout=60)
@@ -373,8 +440,13 @@ def test_employee_directory_takes_effect_without_a_restart(loop: Loop, tmp_path:
     user = unique("10")
     csv = tmp_path / "employees.csv"
     csv.write_text(f"channel,user_id,note\nfacebook,{user},press office\n")
-    result = subprocess.run([*streamproc_command(), "directory", "publish", str(csv)],
-                            env=loop.env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [*streamproc_command(), "directory", "publish", str(csv)],
+        env=loop.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "added 1" in result.stdout and user not in result.stdout + result.stderr
     time.sleep(2)  # the connector follows the topic
