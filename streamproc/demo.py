@@ -268,6 +268,33 @@ def _examples(console: Console, lines: list[bytes], decisions: dict[str, dict[st
         console.print(f"     -> {', '.join(match['actions'])}; {'; '.join(match['reasons'])[:200]}")
 
 
+def _through_platforms(
+    console: Console,
+    settings: KafkaSettings,
+    env: dict[str, str],
+    data_dir: Path,
+    sample: list[bytes],
+) -> dict[str, dict[str, Any]]:
+    """The sample in through the connector (webhooks, polls of local platform stand-ins) and
+    out through the sink; prints the platform calls it made."""
+    from streamproc.local.loop import PlatformLoop
+
+    def follow(wanted: set[str], on_progress: Callable[[int], None]) -> dict[str, Any]:
+        tally = _Tally()
+        asyncio.run(_follow_decisions(settings, wanted, tally, on_progress, 300))
+        return tally.decisions
+
+    loop = PlatformLoop(settings, env, data_dir)
+    with console.status("Starting the platform stand-ins, the connector and the sink..."):
+        loop.start(sample)
+    try:
+        decisions = loop.replay(console, sample, follow)
+        loop.print_calls(console)
+    finally:
+        loop.stop()
+    return decisions
+
+
 def run_demo(options: DemoOptions, console: Console | None = None) -> int:
     console = console or Console(stderr=False)
     data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="streamproc-demo-"))
@@ -316,9 +343,9 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
         )
 
         sample = sample_lines()
-        tally, _ = _replay(console, settings, "sample (one week, 5 channels)", sample)
-        _summary_tables(console, list(tally.decisions.values()))
-        _examples(console, sample, tally.decisions)
+        decisions = _through_platforms(console, settings, env, data_dir, sample)
+        _summary_tables(console, list(decisions.values()))
+        _examples(console, sample, decisions)
 
         load = list(_copies(sample, options.copies))
         tally, started_at = _replay(
