@@ -191,7 +191,7 @@ def test_declarations_ship_with_a_non_editable_install(
         "print(len(load_declarations()), resource_path('pom.xml'))"
     )
     count, pom = run_python_on(target, probe, cwd=tmp_path).split()
-    assert count == "10" and Path(pom).is_relative_to(target)
+    assert count == "14" and Path(pom).is_relative_to(target)
 
 
 # Connection settings ------------------------------------------------------------------------
@@ -278,7 +278,7 @@ async def test_dry_run_on_missing_topics_changes_nothing(kafka_settings: KafkaSe
     assert [r.action for r in report.results] == [Action.CREATE] * len(declarations)
     lines = report.lines()
     assert all(line.startswith("would create") for line in lines[:-1])
-    assert lines[-1].startswith("Dry run, nothing changed: 10 to create")
+    assert lines[-1].startswith("Dry run, nothing changed: 14 to create")
 
 
 @pytest.mark.kafka
@@ -332,7 +332,7 @@ def test_cli_apply_and_list(kafka_env: dict[str, str], tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout + first.stderr
     second = streamproc("topics", "apply", env=kafka_env)
     assert second.returncode == 0
-    assert second.stdout.strip().endswith("All 10 declared topics are up to date.")
+    assert second.stdout.strip().endswith("All 14 declared topics are up to date.")
 
     listed = streamproc("topics", "list", env=kafka_env)
     assert listed.returncode == 0
