@@ -8,6 +8,7 @@ from streamproc._version import __version__
 from streamproc.cli._broker import broker
 from streamproc.cli._demo import demo
 from streamproc.cli._moderate import moderate
+from streamproc.cli._platforms import connect, directory, sink
 from streamproc.cli._policy import policy
 from streamproc.cli._publish import publish
 from streamproc.cli._topics import topics
@@ -43,3 +44,6 @@ main.add_command(broker)
 main.add_command(topics)
 main.add_command(publish)
 main.add_command(worker)
+main.add_command(connect)
+main.add_command(sink)
+main.add_command(directory)

@@ -26,6 +26,8 @@ from streamproc.core._models import (
     Decision,
     Escalation,
     Match,
+    Platform,
+    PlatformIds,
     decode_comment,
     validate_comment,
 )
@@ -106,6 +108,8 @@ __all__ = [
     "PackError",
     "PackIssue",
     "PiiFound",
+    "Platform",
+    "PlatformIds",
     "PolicyPack",
     "StreamprocError",
     "StrikeStore",

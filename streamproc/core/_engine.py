@@ -24,6 +24,7 @@ from streamproc.core._models import (
     Decision,
     Escalation,
     Match,
+    PlatformIds,
     decode_comment,
     validate_comment,
 )
@@ -162,6 +163,13 @@ class Engine:
 
     def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
         """Decide what to do with a validated comment."""
+        if valid.platform is not None or valid.version is not None or valid.deleted:
+            return _with_platform(self._decide_text(valid, strikes), valid)
+        return self._decide_text(valid, strikes)
+
+    def _decide_text(self, valid: Comment, strikes: StrikeStore) -> Decision:
+        if valid.deleted:  # nothing left to moderate, and no strike for it
+            return self._allow(valid)
         # The fast path (see the module docstring): most comments end here.
         form, hits, suspect = self._scan(valid.text)
         if not suspect and (
@@ -354,6 +362,31 @@ class Engine:
         items = ", ".join(f"{_PII_NAMES[p.kind]} ({p.masked})" for p in pii)
         suffix = " — private message, not removed" if kept else ""
         return f"pii: {clause}: {items}{suffix}"
+
+
+def _with_platform(decision: Decision, c: Comment) -> Decision:
+    """Copy what the sink needs to act on the platform from the comment into its decision."""
+    p = c.platform
+    if p is not None:
+        ids: PlatformIds = {}
+        if p.account_id is not None:
+            ids["account_id"] = p.account_id
+        if p.post_id is not None:
+            ids["post_id"] = p.post_id
+        if p.comment_id is not None:
+            ids["comment_id"] = p.comment_id
+        if p.message_id is not None:
+            ids["message_id"] = p.message_id
+        if p.parent_id is not None:
+            ids["parent_id"] = p.parent_id
+        if p.user_id is not None:
+            ids["user_id"] = p.user_id
+        decision["platform"] = ids
+    if c.version is not None:
+        decision["version"] = c.version
+    if c.deleted:
+        decision["deleted"] = True
+    return decision
 
 
 def _lexicon_match(f: Found) -> Match:

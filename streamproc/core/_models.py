@@ -28,6 +28,8 @@ __all__ = [
     "Decision",
     "Escalation",
     "Match",
+    "Platform",
+    "PlatformIds",
     "decode_comment",
     "validate_comment",
 ]
@@ -74,8 +76,31 @@ class Author(msgspec.Struct, gc=False):
     role: Literal["public", "employee"] | None = None  # None: public
 
 
+class Platform(msgspec.Struct, gc=False, omit_defaults=True):
+    """Where a comment lives on its platform: what the sink needs to act on it there.
+
+    ``account_id`` is the institution's own page, account, channel or organization the comment
+    was made on; ``comment_id`` the platform's id of the comment, or ``message_id`` that of a
+    private message (which can be answered but not hidden); ``user_id`` the author's platform
+    id (to ban them or to write to them).
+    """
+
+    account_id: Identifier | None = None
+    post_id: Identifier | None = None
+    comment_id: Identifier | None = None
+    message_id: Identifier | None = None
+    parent_id: Identifier | None = None
+    user_id: Identifier | None = None
+
+
 class Comment(msgspec.Struct, gc=False):
-    """One comment as the connectors publish it (JSON). Unknown fields are ignored."""
+    """One comment as the connectors publish it (JSON). Unknown fields are ignored.
+
+    ``version`` is 1 for a comment as first published; an edit is the same ``id`` with a
+    greater version (so strikes, keyed by comment id, never count an edit twice). ``deleted``
+    says the author (or the platform) deleted the comment: it is decided ``allow`` without a
+    strike, and the sink cancels whatever it had not yet done to it.
+    """
 
     id: Identifier
     channel: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -86,6 +111,9 @@ class Comment(msgspec.Struct, gc=False):
     post_text: str | None = None
     lang: str | None = None
     kind: Literal["comment", "reply", "private_message"] | None = None  # None: comment
+    platform: Platform | None = None
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    deleted: bool = False
 
     @property
     def role(self) -> str:
@@ -109,6 +137,17 @@ class Escalation(TypedDict):
     review_after: str
 
 
+class PlatformIds(TypedDict, total=False):
+    """A :class:`Platform` as it is copied into a decision (only the ids it has)."""
+
+    account_id: str
+    post_id: str
+    comment_id: str
+    message_id: str
+    parent_id: str
+    user_id: str
+
+
 class Decision(TypedDict):
     comment_id: str
     channel: str
@@ -121,6 +160,11 @@ class Decision(TypedDict):
     decided_at: str
     escalation: Escalation | None
     reply: str | None
+    # Copied from the comment when it has them (never present otherwise, so that decisions of
+    # comments without them are the same bytes as before these fields existed).
+    platform: NotRequired[PlatformIds]
+    version: NotRequired[int]
+    deleted: NotRequired[bool]
 
 
 class CommentError(StreamprocError, ValueError):

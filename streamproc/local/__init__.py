@@ -1,6 +1,8 @@
 """Everything that exists only to run streamproc on one machine: the embedded Kafka broker
 (KRaft, from the Maven jars), service processes for the demo, the benchmarks and the tests, and
-the demo itself. Nothing a deployment uses imports this package.
+the demo itself (with its platform loop), and local stand-ins for the platforms' APIs
+(``streamproc.local.platforms``, used by the tests and the demo). Nothing a deployment uses
+imports this package.
 """
 
 from streamproc.local._broker import DEFAULT_PORT, BrokerError, BrokerStatus, LocalBroker

@@ -251,6 +251,33 @@ def _throughput(
         )
 
 
+def _through_platforms(
+    console: Console,
+    settings: KafkaSettings,
+    env: dict[str, str],
+    data_dir: Path,
+    sample: list[bytes],
+) -> dict[str, dict[str, Any]]:
+    """The sample in through the connector (webhooks, polls of local platform stand-ins) and
+    out through the sink; prints the platform calls it made."""
+    from streamproc.local.loop import PlatformLoop
+
+    def follow(wanted: set[str], on_progress: Callable[[int], None]) -> dict[str, Any]:
+        tally = _Tally()
+        asyncio.run(_follow_decisions(settings, wanted, tally, on_progress, 300))
+        return tally.decisions
+
+    loop = PlatformLoop(settings, env, data_dir)
+    with console.status("Starting the platform stand-ins, the connector and the sink..."):
+        loop.start(sample)
+    try:
+        decisions = loop.replay(console, sample, follow)
+        loop.print_calls(console)
+    finally:
+        loop.stop()
+    return decisions
+
+
 def run_demo(options: DemoOptions, console: Console | None = None) -> int:
     console = console or Console(stderr=False)
     data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="streamproc-demo-"))
@@ -260,9 +287,10 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
         broker, settings = _start_broker(console, data_dir)
         worker = _start_worker(console, settings, data_dir)
         sample = sample_lines()
-        tally, _ = _replay(console, settings, "sample (one week, 5 channels)", sample)
-        _summary_tables(console, list(tally.decisions.values()))
-        _examples(console, sample, tally.decisions)
+        env = service_env(settings.bootstrap)
+        decisions = _through_platforms(console, settings, env, data_dir, sample)
+        _summary_tables(console, list(decisions.values()))
+        _examples(console, sample, decisions)
         _throughput(console, settings, worker, sample, options.copies)
         console.print(
             f"[bold]Metrics[/]: http://localhost:{worker.metrics_port}/metrics "

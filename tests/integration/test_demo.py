@@ -33,4 +33,8 @@ def test_demo_runs_end_to_end_and_stops_everything() -> None:
     for action in ("remove", "warn", "block", "redirect", "escalate", "notify_compliance"):
         assert action in out
     assert "comments/s" in out and "/metrics" in out
+    # The sample went in through the connector and out through the sink, on the stand-ins.
+    assert "Platform calls the sink made" in out
+    for call in ("POST /{id}/messages", "PUT /2/tweets/{id}/hidden", "setModerationStatus"):
+        assert call in out, call
     assert out.rstrip().endswith("stopped")

@@ -56,7 +56,10 @@ def test_packaged_declarations() -> None:
         "moderation.actions",
         "moderation.deadletter",
         "moderation.policy",
+        "moderation.outcomes",
         "moderation.reviews",
+        "connect.cursors",
+        "connect.directory",
         "streamproc-strikes-changelog",
         "streamproc-__assignor-__leader",
     ]
@@ -75,6 +78,9 @@ def test_packaged_declarations() -> None:
     assert (deadletter.partitions, deadletter.configs["retention.ms"]) == (3, month)
     for name, partitions in [
         ("moderation.policy", 1),
+        ("moderation.outcomes", 6),
+        ("connect.cursors", 1),
+        ("connect.directory", 1),
         ("streamproc-strikes-changelog", 6),
         ("streamproc-__assignor-__leader", 1),
     ]:
