@@ -84,7 +84,7 @@ case "${1:-}" in
     log "lint and format (ruff)"
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
-    log "types (mypy; strict on streamproc.core)"
+    log "types (mypy, strict)"
     "$venv/bin/mypy" streamproc
     log "benchmarks (short run; ratios against baselines measured side by side)"
     compiled="$(compiled_install)"
