@@ -24,7 +24,16 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
-COMPILED_MODULES = ("_normalize", "_matcher", "_engine", "_pii", "_links", "_strikes", "_hours")
+COMPILED_MODULES = (
+    "_normalize",
+    "_matcher",
+    "_engine",
+    "_verdict",
+    "_pii",
+    "_links",
+    "_strikes",
+    "_hours",
+)
 BUILD_NOTE = Path("streamproc") / "core" / "_build.json"
 
 # Type checking is the test suite's job (strict, with every dependency installed). The build

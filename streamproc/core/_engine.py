@@ -11,15 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import Final
 
 from streamproc.core._hours import ModerationHours
 from streamproc.core._links import LinkScanner
 from streamproc.core._matcher import Found, Matcher
 from streamproc.core._models import (
-    ACTIONS,
-    CATEGORIES,
     Comment,
     Decision,
     Escalation,
@@ -32,11 +30,21 @@ from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
 from streamproc.core._strikes import StrikeStore, record_strike, strike_key
+from streamproc.core._verdict import (
+    ACTION_ORDER,
+    CATEGORY_ORDER,
+    Findings,
+    Verdict,
+    category_reason,
+    escalate_borderline,
+    escalation_reason,
+    lexicon_match,
+    link_match,
+    pii_match,
+)
 
 __all__ = ["Analysis", "Engine"]
 
-_ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
-_CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
 _PII_NAMES: Final = {
     "email": "e-mail address",
     "phone": "phone number",
@@ -139,10 +147,10 @@ class Engine:
         out: list[Match] = []
         for link in self._links.scan(text):
             if link.verdict == "shortener":
-                out.append(_link_match(link.start, link.end, "spam.link.shortener", "high"))
+                out.append(link_match(link.start, link.end, "spam.link.shortener", "high"))
             elif other != "allow":
                 confidence = "high" if other == "spam" else "low"
-                out.append(_link_match(link.start, link.end, "spam.link.other_domain", confidence))
+                out.append(link_match(link.start, link.end, "spam.link.other_domain", confidence))
         return out
 
     # --- decisions -----------------------------------------------------------------------
@@ -183,22 +191,48 @@ class Engine:
         return self._decide(valid, analysis, strikes)
 
     def _decide(self, c: Comment, analysis: Analysis, strikes: StrikeStore) -> Decision:
+        found = self._weigh(c, analysis)
+        if not found.matches:
+            return self._allow(c)
+        verdict = Verdict()
+        self._apply_categories(c, found, analysis, verdict)
+        self._apply_ladders(c, found, strikes, verdict)
+        escalate_borderline(found, verdict)
+        actions = verdict.settled_actions()
+        escalation = None
+        if "escalate" in actions:
+            escalation = self._route(c.created_at, verdict.urgent)
+            verdict.reasons.append(escalation_reason(escalation, verdict.causes))
+        return {
+            "comment_id": c.id,
+            "channel": c.channel,
+            "author_id": c.author.id,
+            "categories": sorted(
+                found.confirmed | found.borderline, key=CATEGORY_ORDER.__getitem__
+            ),
+            "actions": sorted(actions, key=ACTION_ORDER.__getitem__),
+            "matches": found.matches,
+            "policy_version": self.policy_version,
+            "reasons": verdict.reasons,
+            "decided_at": self._stamps.now(),
+            "escalation": escalation,
+            "reply": self._reply(actions, c.lang, found.langs),
+        }
+
+    def _weigh(self, c: Comment, analysis: Analysis) -> Findings:
+        """Which categories the matches confirm, and which stay borderline (for people)."""
         pack = self.pack
-        matches: list[Match] = []
-        confirmed: set[str] = set()
-        borderline: set[str] = set()
-        rules: dict[str, list[str]] = {}
+        found = Findings()
         weak: dict[str, set[str]] = {}
-        langs: list[str] = []
         for f in analysis.found:
             entry = f.entry
             if c.role not in pack.categories[entry.category].roles:
                 continue
-            matches.append(_lexicon_match(f))
-            rules.setdefault(entry.category, []).append(entry.rule)
-            langs.append(entry.lang)
+            found.matches.append(lexicon_match(f))
+            found.rules.setdefault(entry.category, []).append(entry.rule)
+            found.langs.append(entry.lang)
             if entry.confidence == "high" or f.obfuscated:
-                confirmed.add(entry.category)
+                found.confirmed.add(entry.category)
             else:
                 weak.setdefault(entry.category, set()).add(entry.rule)
         for category, weak_rules in weak.items():
@@ -206,93 +240,64 @@ class Engine:
             # one more signal that a first-person remark is a request about one's own case.
             signals = len(weak_rules) + (category == "assistance" and bool(analysis.pii))
             if signals >= pack.corroborating_rules:
-                confirmed.add(category)
+                found.confirmed.add(category)
             elif pack.categories[category].on_borderline == "escalate":
-                borderline.add(category)
+                found.borderline.add(category)
         for link in analysis.links:
-            matches.append(link)
-            rules.setdefault("spam", []).append(link["rule"])
-            (confirmed if link["confidence"] == "high" else borderline).add("spam")
+            found.matches.append(link)
+            found.rules.setdefault("spam", []).append(link["rule"])
+            (found.confirmed if link["confidence"] == "high" else found.borderline).add("spam")
         for p in analysis.pii:
-            matches.append(_pii_match(p))
-            confirmed.add("pii")
-        borderline -= confirmed
-        if not matches:
-            return self._allow(c)
-        matches.sort(key=lambda m: (m["start"], m["end"]))
+            found.matches.append(pii_match(p))
+            found.confirmed.add("pii")
+        found.borderline -= found.confirmed
+        found.matches.sort(key=lambda m: (m["start"], m["end"]))
+        return found
 
-        actions: set[str] = set()
-        reasons: list[str] = []
-        urgent = False
-        escalation_causes: list[str] = []
-        role = c.role
+    def _apply_categories(
+        self, c: Comment, found: Findings, analysis: Analysis, verdict: Verdict
+    ) -> None:
+        """Each confirmed category's actions and reason, in the policy's category order."""
+        pack = self.pack
         pii_in_private = c.kind == "private_message" and pack.pii_keep_in_private_messages
-        ladders_hit: dict[str, list[str]] = {}
-        for category in sorted(confirmed, key=_CATEGORY_ORDER.__getitem__):
+        for category in sorted(found.confirmed, key=CATEGORY_ORDER.__getitem__):
             policy = pack.categories[category]
             if category == "pii":
-                reasons.append(self._pii_reason(analysis.pii, policy.clause, pii_in_private))
+                verdict.reasons.append(
+                    self._pii_reason(analysis.pii, policy.clause, pii_in_private)
+                )
                 if pii_in_private:
                     continue
-                third_party = not ({"assistance", "spam"} & confirmed)
+                third_party = not ({"assistance", "spam"} & found.confirmed)
                 if third_party and pack.pii_escalate_third_party:
-                    actions.add("escalate")
-                    escalation_causes.append("personal data possibly of a third party")
-                    urgent = urgent or policy.urgent
+                    verdict.escalate("personal data possibly of a third party", policy.urgent)
             else:
-                reasons.append(_category_reason(category, policy.clause, rules[category]))
-            actions.update(policy.actions)
+                verdict.reasons.append(
+                    category_reason(category, policy.clause, found.rules[category])
+                )
+            verdict.actions.update(policy.actions)
             if "escalate" in policy.actions:
-                escalation_causes.append(category)
-                urgent = urgent or policy.urgent
+                verdict.escalate(category, policy.urgent)
             if policy.ladder is not None:
-                ladders_hit.setdefault(policy.ladder, []).append(category)
+                found.ladders.setdefault(policy.ladder, []).append(category)
 
-        for name, categories in ladders_hit.items():
+    def _apply_ladders(
+        self, c: Comment, found: Findings, strikes: StrikeStore, verdict: Verdict
+    ) -> None:
+        """A strike on each ladder a confirmed category climbs, and that step's actions."""
+        pack = self.pack
+        for name, categories in found.ladders.items():
             ladder = pack.ladders[name]
             number = self._strike(c, strikes, name, ladder.window_days)
             step = ladder.actions_for(number)
-            actions.update(step)
+            verdict.actions.update(step)
             ordinal = _ORDINALS.get(number, f"{number}th")
-            reasons.append(
+            verdict.reasons.append(
                 f"{ordinal} {name} violation within {ladder.window_days} days"
                 f" ({', '.join(categories)})" + (f": {', '.join(step)}" if step else "")
             )
-            if role == "employee" and pack.employee_actions:
-                actions.update(pack.employee_actions)
-
-        if borderline:
-            actions.add("escalate")
-            for category in sorted(borderline, key=_CATEGORY_ORDER.__getitem__):
-                escalation_causes.append(f"borderline {category}")
-                reasons.append(
-                    f"{category} (borderline, for human review): "
-                    f"{', '.join(sorted(set(rules[category])))}"
-                )
-        if "block" in actions:
-            actions.discard("warn")  # a block supersedes the warning
-        if "remove" in actions or "block" in actions:
-            actions.discard("allow")
-        if not actions:
-            actions.add("allow")
-
-        escalation = None
-        if "escalate" in actions:
-            escalation = self._route(c.created_at, urgent)
-            reasons.append(_escalation_reason(escalation, escalation_causes))
-        return {
-            "comment_id": c.id,
-            "channel": c.channel,
-            "author_id": c.author.id,
-            "categories": sorted(confirmed | borderline, key=_CATEGORY_ORDER.__getitem__),
-            "actions": sorted(actions, key=_ACTION_ORDER.__getitem__),
-            "matches": matches,
-            "policy_version": self.policy_version,
-            "reasons": reasons,
-            "decided_at": self._stamps.now(),
-            "escalation": escalation,
-            "reply": self._reply(actions, c.lang, langs),
-        }
+            if c.role == "employee" and pack.employee_actions:
+                verdict.actions.update(pack.employee_actions)
 
     def _allow(self, c: Comment) -> Decision:
         return {
@@ -387,58 +392,3 @@ def _with_platform(decision: Decision, c: Comment) -> Decision:
     if c.deleted:
         decision["deleted"] = True
     return decision
-
-
-def _lexicon_match(f: Found) -> Match:
-    return {
-        "category": f.entry.category,
-        "start": f.start,
-        "end": f.end,
-        "rule": f.entry.rule,
-        "confidence": "high" if f.obfuscated else f.entry.confidence,
-        "severity": f.entry.severity,
-    }
-
-
-def _pii_match(p: PiiFound) -> Match:
-    return {
-        "category": "pii",
-        "start": p.start,
-        "end": p.end,
-        "rule": f"pii.{p.kind}",
-        "kind": p.kind,
-        "confidence": "high",
-        "severity": "high",
-    }
-
-
-def _link_match(start: int, end: int, rule: str, confidence: str) -> Match:
-    return {
-        "category": "spam",
-        "start": start,
-        "end": end,
-        "rule": rule,
-        "confidence": confidence,
-        "severity": "medium",
-    }
-
-
-def _category_reason(category: str, clause: str, rules: list[str]) -> str:
-    return _category_reason_text(category, clause, tuple(rules))
-
-
-@lru_cache(maxsize=4096)
-def _category_reason_text(category: str, clause: str, rules: tuple[str, ...]) -> str:
-    # Cached: the same few rule combinations come up again and again.
-    return f"{category}: {clause} (rules: {', '.join(sorted(set(rules)))})"
-
-
-def _escalation_reason(escalation: Escalation, causes: list[str]) -> str:
-    why = ", ".join(causes)
-    if escalation["queue"] == "review":
-        return f"escalated to the review queue ({why})"
-    if escalation["queue"] == "urgent":
-        return f"escalated as urgent outside moderation hours ({why})"
-    return (
-        f"escalation deferred to the next moderation window, {escalation['review_after']} ({why})"
-    )
