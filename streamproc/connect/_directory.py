@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streamproc._compacted import read_to_end
 from streamproc.kafka import KafkaSettings, topology
+from streamproc.kafka._compacted import read_to_end
 
 __all__ = [
     "DIRECTORY_TOPIC",

@@ -13,7 +13,6 @@ import orjson
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
-from streamproc._compacted import follow_topic, read_to_end
 from streamproc._health import Health
 from streamproc._http import AiohttpTransport
 from streamproc._logging import quiet_repeats
@@ -23,6 +22,7 @@ from streamproc.connect._metrics import ConnectMetrics
 from streamproc.connect._pollers import LinkedInPoller, Poller, YouTubePoller, run_poller
 from streamproc.connect._publisher import CommentPublisher
 from streamproc.connect._settings import ConnectSettings
+from streamproc.kafka._compacted import follow_topic, read_to_end
 
 __all__ = ["enabled_channels", "run_connect"]
 

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streamproc._compacted import read_to_end
 from streamproc.kafka import KafkaSettings
+from streamproc.kafka._compacted import read_to_end
 from streamproc.sink._plan import Step
 
 __all__ = ["TERMINAL", "OutcomeLedger"]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streamproc.kafka import KafkaSettings
+from streamproc.kafka._settings import KafkaSettings
 
 __all__ = ["follow_topic", "read_to_end"]
 
