@@ -16,6 +16,7 @@ from streamproc.local._promtext import (
     parse_metrics,
 )
 from streamproc.local._services import (
+    ChildProcess,
     ServiceProcess,
     WorkerProcess,
     service_env,
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_PORT",
     "BrokerError",
     "BrokerStatus",
+    "ChildProcess",
     "KafkaFetchError",
     "LocalBroker",
     "ServiceProcess",

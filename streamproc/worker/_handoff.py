@@ -148,17 +148,15 @@ class BatchConsumer(aiokafka_driver.Consumer):
         fetcher_stopped = fetcher._stopped.is_set
         try:
             while not (consumer_stopped() or fetcher_stopped()):
-                generation = self.app.consumer_generation_id
                 records, _active = await self._wait_next_records(1.0)
                 await asyncio.sleep(0)
                 if not records or self.should_stop:
                     continue
-                if not self.flow_active or self.app.consumer_generation_id != generation:
-                    # A rebalance began while fetching: these records may belong to another
-                    # consumer now. Read them again from the committed offsets, as Faust's
-                    # own getmany does, rather than decide them under a stale assignment.
-                    await self._reseek()
-                    continue
+                # Every record fetched is handed on, also when a rebalance began meanwhile:
+                # the fetch position has moved past it, and a partition without a committed
+                # offset (a new group, a changelog in recovery) would never be read again if
+                # it were dropped, as Faust's getmany drops it. A comment of a partition that
+                # now belongs to another worker is decided twice, the same way.
                 batch = await self._split(records, handler)
                 if batch is not None:
                     await handler.handle(batch)
@@ -170,12 +168,6 @@ class BatchConsumer(aiokafka_driver.Consumer):
             if self.transport.app.should_stop:
                 return
             raise
-
-    async def _reseek(self) -> None:
-        try:
-            await self.perform_seek()
-        except Exception as exc:  # the next rebalance seeks again
-            log.warning("seeking back to the committed offsets failed: %r", exc)
 
     async def _split(self, records: Mapping[TP, list[Any]], handler: BatchHandler) -> Any:
         """The comment records as one batch; every other record through Faust's path."""
