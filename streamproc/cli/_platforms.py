@@ -7,11 +7,24 @@ from pathlib import Path
 
 import click
 
+from streamproc.cli._common import SettingsCommand
 from streamproc.kafka import KafkaSettings, KafkaSettingsError
 
 
-@click.command()
-@click.option("--port", type=int, help="Port of the webhook server. [8080]")
+def _connect_help() -> str:
+    from streamproc.connect import ConnectSettings
+
+    return ConnectSettings.help()
+
+
+def _sink_help() -> str:
+    from streamproc.sink import SinkSettings
+
+    return SinkSettings.help()
+
+
+@click.command(cls=SettingsCommand, settings_help=_connect_help)
+@click.option("--port", type=int, help="Port of the webhook server [STREAMPROC_CONNECT_PORT].")
 def connect(port: int | None) -> None:
     """Turn the platforms' events into comments on comments.<channel>, until stopped.
 
@@ -28,7 +41,7 @@ def connect(port: int | None) -> None:
     run_connect(settings)
 
 
-@click.command()
+@click.command(cls=SettingsCommand, settings_help=_sink_help)
 def sink() -> None:
     """Carry out the decisions on moderation.actions on the platforms, until stopped.
 
