@@ -192,3 +192,31 @@ def test_a_published_policy_is_hot_reloaded(
         assert 'streamproc_policy_info{version="hot-1+' in worker.metrics()
     finally:
         publish_policy(DEFAULT_PACK_PATH)
+
+
+def test_every_naughty_string_gets_a_decision_or_a_dead_letter(
+    worker: Worker, kafka_settings: KafkaSettings
+) -> None:
+    """The Big List of Naughty Strings as comment texts and as author ids, through publish and
+    the worker: each comment one decision or one dead letter, and the stream goes on."""
+    from tests.unit.test_hostile_input import BLNS
+
+    run = unique()
+    comments = [comment(s, author=f"{run}-t", id=f"{run}-t{i}") for i, s in enumerate(BLNS)]
+    comments += [comment("ciao", author=s, id=f"{run}-a{i}") for i, s in enumerate(BLNS)]
+    lines = [orjson.dumps(c) for c in comments]
+    summary = asyncio.run(publish_lines(kafka_settings, lines))
+    assert summary.unsent_from is None, summary
+    ids = [str(c["id"]) for c in comments]
+    # An empty author id has no key to route by: publish refuses it or the worker does.
+    refused = {f"{run}-a{i}" for i, s in enumerate(BLNS) if not s}
+    after = comment("Grazie, tutto chiaro.", author=run)
+    publish(kafka_settings, [after])
+    decided = read_decisions(kafka_settings, [*ids, str(after["id"])])
+    dead = read_dead_letters(kafka_settings, refused)
+    assert set(decided) == set(ids) - refused | {after["id"]}
+    assert all(len(d) == 1 for d in decided.values()), "one decision each"
+    assert set(dead) == refused
+    assert {dict(r.headers)["streamproc.error"] for rs in dead.values() for r in rs} == {
+        b"invalid_comment"
+    }
