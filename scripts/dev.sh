@@ -66,6 +66,10 @@ ensure_test_packages() {
   command -v prometheus >/dev/null || missing+=(prometheus)
   [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
   [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  # The review console's tests: a real PostgreSQL server and a real browser with its driver.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
