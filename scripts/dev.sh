@@ -64,6 +64,12 @@ ensure_test_packages() {
   command -v prometheus >/dev/null || missing+=(prometheus)
   [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
   [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  # Ops: kubectl renders the kustomize overlays; mmdebstrap, podman and buildah build the image
+  # from a Debian base made locally (tests/ops).
+  command -v kubectl >/dev/null || missing+=(kubectl)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v podman >/dev/null || missing+=(podman)
+  command -v buildah >/dev/null || missing+=(buildah)
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
