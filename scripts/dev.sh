@@ -70,6 +70,12 @@ ensure_test_packages() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+  # Ops: kubectl renders the kustomize overlays; mmdebstrap, podman and buildah build the image
+  # from a Debian base made locally (tests/ops).
+  command -v kubectl >/dev/null || missing+=(kubectl)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v podman >/dev/null || missing+=(podman)
+  command -v buildah >/dev/null || missing+=(buildah)
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
