@@ -23,13 +23,13 @@ _RULE_ID = re.compile(r"^[a-z0-9_.:*-]+$")
 
 ITALIAN_SUFFIXES: Final = (
     # gender and number, then the productive suffixes each with its four endings
-    ("o", "a", "i", "e")
-    + tuple(
-        stem + ending
-        for stem in ("issim", "ett", "on", "ott", "acc")
-        for ending in ("o", "a", "i", "e")
-    )
-    + ("ata", "ate", "accio", "acci")
+    "o",
+    "a",
+    "i",
+    "e",
+    *(stem + ending for stem in ("issim", "ett", "on", "ott", "acc") for ending in "oaie"),
+    "ata",
+    "ate",
 )
 """Endings added to the stem (the word less its final vowel) of a ``forms=it`` entry. Bounded:
 the elatives (-issimo), diminutives (-etto), augmentatives (-one), -otto and the pejorative
@@ -91,7 +91,7 @@ def parse_lexicon(
 ) -> list[LexiconEntry]:
     entries: list[LexiconEntry] = []
     seen: dict[tuple[str, str], int] = {}
-    derived: set[tuple[str, str]] = set()
+    listed = _listed(text)  # a line of its own wins over another line's derived form
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
@@ -138,8 +138,6 @@ def parse_lexicon(
                 continue
             variants = derived_forms(words)
         seen_key = (kind, words)
-        if seen_key in derived:
-            continue  # already one of an earlier entry's spellings or forms
         if seen_key in seen:
             issues.append(
                 PackIssue(
@@ -151,11 +149,9 @@ def parse_lexicon(
             )
             continue
         for variant in variants:
-            if variant != words and (kind, variant) in seen:
+            if variant != words and ((kind, variant) in seen or (kind, variant) in listed):
                 continue  # a spelling the file also lists on a line of its own
             seen[(kind, variant)] = number
-            if variant != words:
-                derived.add((kind, variant))
             entries.append(
                 LexiconEntry(
                     pattern=pattern,
@@ -172,6 +168,18 @@ def parse_lexicon(
                 )
             )
     return entries
+
+
+def _listed(text: str) -> set[tuple[str, str]]:
+    """(kind, words) of every line of a lexicon as written."""
+    out: set[tuple[str, str]] = set()
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            parsed = _parse_pattern(_compound_spellings(_split_entry(stripped)[0])[0])
+            if not isinstance(parsed, str):
+                out.add((parsed[0], parsed[1]))
+    return out
 
 
 def _compound_spellings(pattern: str) -> list[str]:
