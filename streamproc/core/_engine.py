@@ -207,6 +207,9 @@ class Engine:
             )
         self._apply_ladders(c, found, strikes, verdict)
         escalate_borderline(found, verdict)
+        if "report_authorities" in verdict.actions and "escalate" not in verdict.actions:
+            # Authorities are never reported without a person: always a case for review.
+            verdict.escalate("report to the authorities", True)
         actions = verdict.settled_actions()
         escalation = None
         if "escalate" in actions:

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from streamproc.core import Engine, MemoryStrikeStore, load_pack
+from streamproc.core import Engine, MemoryStrikeStore, load_pack, parse_pack
 from streamproc.core._context import match_context
 from streamproc.core._lexicon import derived_forms, parse_lexicon
 from streamproc.core._policy import PackIssue
+from tests.unit.conftest import CommentFactory, mini_files
 
 SEVERE = {"block", "report_platform", "report_authorities"}
 
@@ -195,3 +196,18 @@ def test_forms_only_on_one_word_entries() -> None:
     issues: list[PackIssue] = []
     parse_lexicon("x.txt", "brutto cretino | forms=it\n", "insult", "it", issues)
     assert [i.message for i in issues] == ["forms=it applies to one-word entries"]
+
+
+def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
+    comment: CommentFactory,
+) -> None:
+    policy = mini_files()["policy.yaml"].replace(
+        "actions: [remove, block, report_platform, report_authorities, escalate]",
+        "actions: [remove, block, report_platform, report_authorities]",
+    )
+    assert policy != mini_files()["policy.yaml"]
+    engine = Engine(parse_pack(mini_files(**{"policy.yaml": policy})))
+    decision = dict(engine.moderate(comment("ti ammazzo"), MemoryStrikeStore()))
+    assert "report_authorities" in decision["actions"]
+    assert "escalate" in decision["actions"]
+    assert decision["escalation"]["urgent"] is True
