@@ -64,6 +64,7 @@ ensure_test_packages() {
   command -v prometheus >/dev/null || missing+=(prometheus)
   [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
   [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  command -v openssl >/dev/null || missing+=(openssl)  # the secured test broker's certificates
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
