@@ -16,7 +16,7 @@ from streamproc.kafka import (
     check_connection,
     check_credentials,
 )
-from streamproc.local import BrokerSecurity, LocalBroker, free_port
+from streamproc.local import BrokerError, BrokerSecurity, LocalBroker, free_port
 from streamproc.local._tls import TlsFiles, scram_format_argument
 
 
@@ -66,3 +66,14 @@ def test_no_broker_is_unavailable_not_an_authentication_error() -> None:
     assert not isinstance(raised.value, KafkaAuthenticationError)
     assert "does it speak PLAINTEXT" in str(raised.value)
     asyncio.run(check_credentials(settings, timeout=5.0))  # left to the caller's retries
+
+
+def test_a_data_dir_formatted_without_the_scram_user_is_refused_at_once(tmp_path: Path) -> None:
+    (tmp_path / "kafka-logs").mkdir()
+    (tmp_path / "kafka-logs" / "meta.properties").write_text("node.id=1\n")
+    broker = LocalBroker(tmp_path, port=free_port(), security=BrokerSecurity(username="u"))
+    with pytest.raises(BrokerError, match="formatted with no SCRAM user, not 'u'"):
+        broker.start(timeout=5.0)
+    (tmp_path / "scram-user").write_text("someone-else\n")
+    with pytest.raises(BrokerError, match="formatted with SCRAM user 'someone-else'"):
+        broker.start(timeout=5.0)
