@@ -76,6 +76,7 @@ ensure_test_packages() {
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v podman >/dev/null || missing+=(podman)
   command -v buildah >/dev/null || missing+=(buildah)
+  command -v openssl >/dev/null || missing+=(openssl)  # the secured test broker's certificates
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
