@@ -42,10 +42,19 @@ _PREDICATE: Final = re.compile(
 )
 
 
+# Before the match in its sentence: a condition ("se russi ti picchio"). A conditional threat
+# is still a threat, so this only holds back the severe actions for a person.
+_HYPOTHETICAL: Final = re.compile(r"\b(?:se|if|whether|qualora|supposing)\b")
+# Name particles: "Šmartno ob Paki", "Comune di Troia", "Barro Negro".
+_PARTICLES: Final = frozenset({"ob", "di", "de", "del", "della", "da", "van", "von", "la", "le"})
+_WORD: Final = re.compile(r"[^\W\d_]+")
+
+
 class MatchContext(NamedTuple):
     targeted: bool  # aimed at someone: second person, an @mention in the sentence
     generic: str | None  # why it reads as general use (the cue), or None
     predicated: bool = False  # said of the person addressed, right before the word
+    hypothetical: bool = False  # a condition before it: not sure enough for severe actions
 
 
 def match_context(text: str, start: int, end: int) -> MatchContext:
@@ -63,5 +72,23 @@ def match_context(text: str, start: int, end: int) -> MatchContext:
     cue = _GENERIC_BEFORE.search(before)
     if cue is not None:
         return MatchContext(False, cue.group())
+    if _in_name(text[begin:start], text[start:end]):
+        return MatchContext(False, "part of a name")
     predicated = _PREDICATE.search(before[-40:]) is not None
-    return MatchContext(predicated or _TARGET.search(sentence) is not None, None, predicated)
+    return MatchContext(
+        predicated or _TARGET.search(sentence) is not None,
+        None,
+        predicated,
+        _HYPOTHETICAL.search(before) is not None,
+    )
+
+
+def _in_name(before: str, matched: str) -> bool:
+    """A capitalized word continuing a capitalized name ("Tunebo Barro Negro", "Šmartno ob
+    Paki"): the name's first word opens the sentence, the others do not."""
+    if not matched[:1].isupper() or matched.isupper():
+        return False
+    words = _WORD.findall(before)
+    if words and words[-1] in _PARTICLES:
+        return len(words) >= 2 and words[-2][:1].isupper()
+    return len(words) >= 2 and words[-1][:1].isupper() and not words[-1].isupper()

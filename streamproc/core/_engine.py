@@ -259,7 +259,11 @@ class Engine:
                 if not certain and context.predicated and category == "insult":
                     certain = True  # said of the person addressed: "sei un cornutone"
                     found.aimed.append(entry.rule)
-                if certain and (entry.severity == "high" or context.targeted):
+                if (
+                    certain
+                    and not context.hypothetical
+                    and (entry.severity == "high" or context.targeted)
+                ):
                     found.sure.add(category)
             elif f.obfuscated:
                 found.sure.add(category)  # hiding the word is intent

@@ -38,6 +38,8 @@ def moderate(engine: Engine, text: str) -> dict[str, Any]:
         "Albert Camus wrote that the only serious question is whether to kill yourself or not.",
         "Tunebo Barro Negro",  # a weak match in each of two lexicons is not corroboration
         "So dove abiti, stai attento a quello che scrivi.",  # medium, not aimed at anyone
+        "- Se russi ti picchio! - E se ucraino? - Ti merlo!",  # a condition: a person decides
+        "Šmartno ob Paki",  # a place name
     ],
 )
 def test_no_severe_action_on_one_ambiguous_match(engine: Engine, text: str) -> None:
@@ -161,6 +163,12 @@ def test_compositional_rules_go_to_people(
 )
 def test_vat_numbers_as_people_write_them(engine: Engine, text: str, kind: str) -> None:
     assert [m.get("kind") for m in moderate(engine, text)["matches"]] == [kind]
+
+
+def test_a_term_inside_a_name_is_for_a_person(engine: Engine) -> None:
+    decision = moderate(engine, "Šmartno ob Paki")
+    assert decision["actions"] == ["escalate"]
+    assert any("part of a name" in r for r in decision["reasons"])
 
 
 def test_context_reads_the_sentence_of_the_match() -> None:
