@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError
 
 from streamproc._deadletter import dead_letter_headers
 from streamproc._health import Health
@@ -110,7 +111,11 @@ class Ingestion:
         for kind, n in counts.items():
             self.metrics.ingested.labels(kind).inc(n)
         # Only now: the transaction holds everything up to these offsets.
-        await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:  # a rebalance meanwhile: the next owner re-reads, replays
+            log.warning("offsets not committed (the group rebalanced); records will be re-read")
 
     async def _dead_letter(self, record: Any, kind: str, source: str, problem: str) -> None:
         kind = "invalid_json" if kind == "invalid_json" else "invalid_comment"
