@@ -31,7 +31,7 @@ from streamproc.local import ChildProcess, free_port, service_env, streamproc_co
 from streamproc.review import Store, open_database
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
 
-from ._platforms import wait_for
+from ._platforms import validate, wait_for
 from ._streaming import _read, read_dead_letters, unique
 
 pytestmark = pytest.mark.kafka
@@ -232,6 +232,7 @@ def test_a_reviewer_overturns_a_case_and_cannot_see_an_employees(
     assert record.key == consulting["author_id"].encode()
     review = worker_parse_review(record.value)
     assert isinstance(review, dict)
+    validate(review, "review")
     assert review["overturned"] is True and review["action"] == "reinstate"
     assert review["channel"] == consulting["channel"]
     # An employee's case does not exist for a reviewer...

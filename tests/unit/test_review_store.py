@@ -24,9 +24,12 @@ from streamproc.review import (
     open_database,
 )
 from streamproc.review._schema import audit, cases, metadata, outbox
+from streamproc.sink import Capabilities
+from streamproc.sink._plan import plan_review
 from streamproc.sink._runner import _problem as sink_problem
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
 from tests._postgres import PostgresServer, postgres_server
+from tests.integration._platforms import validate
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +181,10 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
         assert isinstance(parsed, dict) and parsed["overturned"] is True
         assert sink_problem("moderation.reviews", record, "moderation.reviews") is None
         assert record["platform"] == {"comment_id": "1", "user_id": "9"}
+        validate(record, "review")
+    caps = Capabilities(hide=True, unban=True)
+    steps = [s for row in pending for s in plan_review(row["payload"], caps, "hide")]
+    assert [(s.operation, s.kind) for s in steps] == [("unhide", "call"), ("unban", "call")]
     actions.mark_sent(ids)
     assert actions.pending_reviews() == []
     assert store.counts("reviewer")["now"] == 0
@@ -190,6 +197,8 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
     effects = [(r["payload"]["action"], r["payload"]["overturned"]) for r in
                actions.pending_reviews()]  # fmt: skip
     assert effects == [("reinstate", True), ("reply", False)]
+    for row in actions.pending_reviews():
+        validate(row["payload"], "review")
     with pytest.raises(ActionError):
         actions.answer_appeal(REVIEWER, appeal, False, "again")
     with engine.connect() as connection:
