@@ -19,6 +19,7 @@ from streamproc.kafka import (
     cluster_topics,
     load_declarations,
 )
+from streamproc.kafka._strimzi import StrimziOptions, render_kafka_topics
 
 #: Exit status of ``apply`` when existing topics differ from their declarations.
 EXIT_DIFFERS = 3
@@ -116,3 +117,53 @@ def list_command(path: Path | None, show_all: bool) -> None:
         asyncio.run(run())
     except KafkaUnavailableError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@topics.command("strimzi")
+@_FILE
+@click.option("--cluster", required=True, help="The Strimzi Kafka cluster (strimzi.io/cluster).")
+@click.option("--namespace", default=None, help="metadata.namespace [default: none, kustomize's].")
+@click.option(
+    "--replication-factor", type=click.IntRange(min=1), default=None, help="[default: declared]"
+)
+@click.option(
+    "--min-insync-replicas", type=click.IntRange(min=1), default=None, help="[default: declared]"
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write [default: standard output].",
+)
+def strimzi_command(
+    path: Path | None,
+    cluster: str,
+    namespace: str | None,
+    replication_factor: int | None,
+    min_insync_replicas: int | None,
+    output: Path | None,
+) -> None:
+    """Write the declared topics as Strimzi KafkaTopic resources (for the topic operator)."""
+    declarations = _declarations(path)
+    options = StrimziOptions(cluster, namespace, replication_factor, min_insync_replicas)
+    words = ["streamproc topics strimzi", f"--cluster {cluster}"]
+    if path is not None:
+        words.append(f"--file {path}")
+    if namespace:
+        words.append(f"--namespace {namespace}")
+    if replication_factor:
+        words.append(f"--replication-factor {replication_factor}")
+    if min_insync_replicas:
+        words.append(f"--min-insync-replicas {min_insync_replicas}")
+    if output is not None:
+        words.append(f"--output {output}")
+    try:
+        text = render_kafka_topics(declarations, options, command=" ".join(words))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{output}: {len(declarations)} KafkaTopic resources", err=True)
