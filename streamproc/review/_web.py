@@ -210,10 +210,12 @@ class Console:
                 case = self.actions.reveal(user, case_id)
                 self.metrics.actions.labels("reveal").inc()
                 return self._case_page(user, case, reveal=True)
-            if action == "confirm":
-                self.actions.confirm(user, case_id, reason)
-            elif action == "overturn":
-                self.actions.overturn(user, case_id, reason)
+            if action in ("confirm", "overturn"):
+                decide = self.actions.confirm if action == "confirm" else self.actions.overturn
+                decide(user, case_id, reason)
+                reviewed = self.store.case(case_id, user["role"])
+                if reviewed is not None:
+                    self.metrics.count_review(reviewed["decision"], f"{action}ed")
             elif action == "claim":
                 self.actions.claim(user, case_id)
             elif action == "note":

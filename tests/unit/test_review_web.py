@@ -56,8 +56,10 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
         ]
     )  # fmt: skip
     settings = ReviewSettings(secure_cookies=0)
-    app = make_app(settings, store, accounts, Actions(engine, store), ReviewMetrics())
+    metrics = ReviewMetrics()
+    app = make_app(settings, store, accounts, Actions(engine, store), metrics)
     async with TestClient(TestServer(app)) as test_client:
+        test_client.metrics = metrics  # type: ignore[attr-defined]
         yield test_client
     engine.dispose()
 
@@ -99,6 +101,9 @@ async def test_a_post_without_the_csrf_token_is_refused(client: TestClient[Any, 
     page = await client.get("/case/1")
     done = await client.post("/case/1/overturn", data={"csrf": csrf_of(await page.text())})
     assert done.status == 200 and "overturned" in await done.text()
+    registry = client.metrics.registry  # type: ignore[attr-defined]
+    labels = {"rule": "email", "result": "overturned"}
+    assert registry.get_sample_value("streamproc_review_reviewed_rules_total", labels) == 1
 
 
 async def test_personal_data_is_masked_and_employees_cases_do_not_exist(
