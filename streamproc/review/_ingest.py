@@ -148,5 +148,7 @@ class Ingestion:
 
     def _gauge(self) -> None:
         counts = self.store.counts("compliance")
+        ages = self.store.oldest("compliance")
         for queue in QUEUES:
             self.metrics.queue_depth.labels(queue).set(counts.get(queue, 0))
+            self.metrics.oldest_case.labels(queue).set(ages.get(queue, 0.0))

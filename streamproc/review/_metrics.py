@@ -30,6 +30,12 @@ class ReviewMetrics:
             ["queue"],
             registry=self.registry,
         )
+        self.oldest_case = Gauge(
+            "streamproc_review_oldest_case_seconds",
+            "How long the oldest open case of each queue has waited (0: empty)",
+            ["queue"],
+            registry=self.registry,
+        )
         self.reviews_published = Counter(
             "streamproc_review_reviews_published",
             "Review records published on moderation.reviews",

@@ -223,6 +223,20 @@ class Store:
                 for name in self.queues_for(role)
             }
 
+    def oldest(self, role: str) -> dict[str, float]:
+        """Seconds the oldest case of each queue has waited since it arrived (0: empty)."""
+        now = utcnow()
+        ages: dict[str, float] = {}
+        with self.engine.connect() as connection:
+            for name in self.queues_for(role):
+                first = connection.execute(
+                    select(func.min(cases.c.created_at)).where(
+                        self._queue(name, now), self._visible(role)
+                    )
+                ).scalar()
+                ages[name] = (now - first).total_seconds() if first is not None else 0.0
+        return ages
+
     def cases_in(self, queue: str, role: str, limit: int = 200) -> list[dict[str, Any]]:
         """The cases of ``queue`` a person of ``role`` may see, oldest first."""
         query = (

@@ -10,6 +10,7 @@ the worker applies; a reviewer cannot open an employee's case, compliance can.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 import urllib.error
@@ -189,8 +190,11 @@ def test_decisions_become_cases_once_and_a_bad_record_a_dead_letter(
     assert headers["streamproc.source"].startswith(b"moderation.actions/")
     wait_for(
         lambda: 'streamproc_review_dead_letters_total{kind="invalid_comment"}' in console.metrics(),
-        10, "the dead letter counted",
-    )  # fmt: skip
+        10,
+        "the dead letter counted",
+    )
+    urgent = re.compile(r'streamproc_review_queue_depth\{queue="urgent"\} [1-9]')
+    wait_for(lambda: urgent.search(console.metrics()) is not None, 15, "the queue depth gauge")
 
 
 @pytest.fixture(scope="module")

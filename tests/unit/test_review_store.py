@@ -143,6 +143,7 @@ def test_only_compliance_sees_an_employees_case(engine: Engine) -> None:
     assert store.counts("reviewer") == {"now": 1, "urgent": 0, "deferred": 0, "reports": 0,
                                         "appeals": 0}  # fmt: skip
     assert store.counts("compliance")["now"] == 2
+    assert store.oldest("compliance")["now"] >= 0.0 and store.oldest("reviewer")["urgent"] == 0.0
     assert store.counts("compliance")["compliance"] == 1
     assert [c["comment_id"] for c in store.cases_in("all", "reviewer")] == ["facebook:1"]
     assert store.case(employee_case, "reviewer") is None
