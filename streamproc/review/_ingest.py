@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -86,7 +87,8 @@ class Ingestion:
     async def _loop(self, stop: asyncio.Event) -> None:
         self.health.ready()
         clock = asyncio.get_running_loop().time
-        gauged = 0.0
+        gauged = purged = 0.0
+        orphans = timedelta(hours=self.settings.orphan_hours)
         while not stop.is_set():
             self.health.beat()
             batch = await self.consumer.getmany(timeout_ms=200, max_records=500)
@@ -96,6 +98,9 @@ class Ingestion:
             if clock() - gauged > 5.0:
                 await asyncio.to_thread(self._gauge)
                 gauged = clock()
+            if clock() - purged > 600.0:
+                await asyncio.to_thread(self.store.purge_orphan_comments, orphans)
+                purged = clock()
 
     async def ingest(self, batch: dict[TopicPartition, list[Any]]) -> None:
         usable: list[Incoming] = []

@@ -4,6 +4,7 @@ migrations, idempotent ingestion, who sees what, the actions' records, the audit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,12 @@ def test_a_replayed_decision_never_makes_a_second_case(engine: Engine) -> None:
     assert store.ingest(items) == {"replayed": 1, "outcome": 1, "comment": 1}
     assert store.ingest(items) == {"replayed": 3}
     assert case_count(engine) == 1
+    # A comment no case refers to is purged after a while; one with a case stays.
+    store.ingest([Incoming("comment", comment("facebook:2"), "c/0/2")])
+    assert store.purge_orphan_comments(timedelta(hours=1)) == 0
+    assert store.purge_orphan_comments(timedelta(0)) == 1
+    kept = store.case(only["id"], "reviewer")
+    assert kept is not None and kept["comment"] is not None
 
 
 def test_only_compliance_sees_an_employees_case(engine: Engine) -> None:
