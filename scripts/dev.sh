@@ -6,6 +6,7 @@
 #   scripts/dev.sh test    the same set-up plus the test tools (Prometheus, word lists), then lint,
 #                         type checks, every test (unit, Kafka integration, Prometheus end to
 #                         end) and a short benchmark run
+#   scripts/dev.sh audit   known vulnerabilities in constraints.txt (needs PyPI's JSON API or OSV)
 #   scripts/dev.sh lock    pin every dependency's version in constraints.txt (after a change to
 #                         pyproject.toml's dependencies); demo and test install those versions
 #
@@ -76,6 +77,7 @@ ensure_test_packages() {
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v podman >/dev/null || missing+=(podman)
   command -v buildah >/dev/null || missing+=(buildah)
+  command -v openssl >/dev/null || missing+=(openssl)  # the secured test broker's certificates
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
@@ -107,6 +109,14 @@ case "${1:-}" in
     log "tests (pytest)"
     exec "$venv/bin/python" -m pytest "${@:2}"
     ;;
+  audit)
+    # Known vulnerabilities in the pinned versions (pip-audit asks PyPI's or OSV's database, so
+    # this needs those services to be reachable; the test machines here reach only the package
+    # index, which is why CI does not run it).
+    ensure_venv test
+    "$venv/bin/python" -m pip install --quiet pip-audit
+    exec "$venv/bin/pip-audit" --no-deps --disable-pip -r constraints.txt "${@:2}"
+    ;;
   lock)
     # constraints.txt: the versions every install above uses, resolved afresh from pyproject.
     rm -rf "$here/.venv-lock"
@@ -121,7 +131,7 @@ case "${1:-}" in
     log "wrote constraints.txt"
     ;;
   *)
-    echo "usage: scripts/dev.sh demo|test|lock [args...]" >&2
+    echo "usage: scripts/dev.sh demo|test|lock|audit [args...]" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from streamproc.cli._common import SettingsCommand
-from streamproc.kafka import KafkaSettings, KafkaSettingsError
+from streamproc.kafka import KafkaAuthenticationError, KafkaSettings, KafkaSettingsError
 
 
 def _connect_help() -> str:
@@ -38,7 +38,10 @@ def connect(port: int | None) -> None:
         settings = ConnectSettings.from_env(port=port)
     except (KafkaSettingsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    run_connect(settings)
+    try:
+        run_connect(settings)
+    except KafkaAuthenticationError as exc:
+        raise click.ClickException(f"Kafka at {settings.kafka.describe()}: {exc}") from None
 
 
 @click.command(cls=SettingsCommand, settings_help=_sink_help)
@@ -54,7 +57,10 @@ def sink() -> None:
         settings = SinkSettings.from_env()
     except (KafkaSettingsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    run_sink(settings)
+    try:
+        run_sink(settings)
+    except KafkaAuthenticationError as exc:
+        raise click.ClickException(f"Kafka at {settings.kafka.describe()}: {exc}") from None
 
 
 @click.group()

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from streamproc._deadletter import dead_letter_headers
-from streamproc.kafka import KafkaSettings
+from streamproc.kafka import KafkaAuthenticationError, KafkaSettings, check_credentials
 
 __all__ = ["DEAD_LETTER_TOPIC", "PublishSummary", "channel_topic", "describe", "publish_lines"]
 
@@ -156,7 +156,7 @@ async def publish_lines(
     # Paced, a chunk is what 20 ms of the rate bring: sent as soon as it is full.
     chunk_size = max(1, min(_CHUNK, int(rate / 50))) if rate else _CHUNK
     try:
-        await _start(producer, retry_for)
+        await _start(producer, retry_for, settings)
         chunk: list[_Outgoing] = []
         for number, raw in enumerate(lines, start=first_line):
             summary.lines = number
@@ -178,6 +178,9 @@ async def publish_lines(
     except KafkaError as exc:  # could not even connect within retry_for
         summary.unsent_from = summary.unsent_from or 1
         summary.unsent_reason = f"cannot reach Kafka at {settings.describe()}: {exc!r}"
+    except KafkaAuthenticationError as exc:
+        summary.unsent_from = summary.unsent_from or 1
+        summary.unsent_reason = f"Kafka at {settings.describe()}: {exc}"
     finally:
         summary.seconds = time.perf_counter() - started
         await producer.stop()
@@ -186,13 +189,17 @@ async def publish_lines(
     return summary
 
 
-async def _start(producer: AIOKafkaProducer, retry_for: float) -> None:
+async def _start(producer: AIOKafkaProducer, retry_for: float, settings: KafkaSettings) -> None:
     deadline = time.monotonic() + retry_for
+    checked = False
     while True:
         try:
             await producer.start()
             return
         except KafkaError:
+            if not checked:  # refused credentials: retrying could not help
+                checked = True
+                await check_credentials(settings)
             if time.monotonic() >= deadline:
                 raise
             log.warning("cannot reach Kafka yet; retrying")

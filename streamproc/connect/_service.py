@@ -22,6 +22,7 @@ from streamproc.connect._metrics import ConnectMetrics
 from streamproc.connect._pollers import LinkedInPoller, Poller, YouTubePoller, run_poller
 from streamproc.connect._publisher import CommentPublisher
 from streamproc.connect._settings import ConnectSettings
+from streamproc.kafka import check_credentials
 from streamproc.kafka._compacted import follow_topic, read_to_end
 
 __all__ = ["enabled_channels", "run_connect"]
@@ -142,8 +143,11 @@ async def _serve(settings: ConnectSettings) -> None:
 
 
 def run_connect(settings: ConnectSettings) -> None:
+    """Run until SIGTERM/SIGINT; :class:`~streamproc.kafka.KafkaAuthenticationError` at once if
+    Kafka refuses the credentials or the TLS settings (retrying could not help)."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     quiet_repeats()
+    asyncio.run(check_credentials(settings.kafka))
     asyncio.run(_serve(settings))

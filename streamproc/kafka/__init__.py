@@ -16,6 +16,7 @@ from streamproc.kafka._diagnose import (
     KafkaAuthenticationError,
     KafkaUnavailableError,
     check_connection,
+    check_credentials,
 )
 from streamproc.kafka._paths import resource_path
 from streamproc.kafka._settings import (
@@ -54,6 +55,7 @@ __all__ = [
     "admin_client",
     "apply",
     "check_connection",
+    "check_credentials",
     "cluster_topics",
     "load_declarations",
     "parse_declarations",

@@ -36,6 +36,17 @@ async def check_connection(settings: KafkaSettings, timeout: float = 10.0) -> No
         raise (KafkaAuthenticationError if definitive else KafkaUnavailableError)(problem)
 
 
+async def check_credentials(settings: KafkaSettings, timeout: float = 10.0) -> None:
+    """Raise :class:`KafkaAuthenticationError` if the cluster refuses these settings; a cluster
+    that does not answer (yet) is left to the caller's retries."""
+    try:
+        await check_connection(settings, timeout)
+    except KafkaAuthenticationError:
+        raise
+    except KafkaUnavailableError:
+        pass
+
+
 async def _connection_problem(settings: KafkaSettings, timeout: float) -> tuple[str | None, bool]:
     from aiokafka.conn import create_conn
     from aiokafka.errors import (

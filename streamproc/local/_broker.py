@@ -9,6 +9,7 @@ Everything about one broker lives in its data directory::
     broker.log          the JVM's console output
     broker.pid          pid of the running JVM, which leads its own process group
     tls/                the throwaway CA and broker keystore (security mode only)
+    scram-user          the SCRAM user created at format time (security mode only)
 """
 
 from __future__ import annotations
@@ -182,6 +183,8 @@ class LocalBroker:
                 return current.bootstrap
             if current.stale_pid is not None:
                 self.pid_file.unlink(missing_ok=True)
+            if (self.log_dirs / "meta.properties").is_file():
+                self._check_scram_user()
             port, controller_port = self._choose_ports()
             if self.security is not None:
                 self.tls.ensure()
@@ -314,6 +317,27 @@ class LocalBroker:
         security = self.security
         scram = () if security is None else ("--add-scram", scram_format_argument(security))
         run("format", "-t", cluster_id, "-c", str(self.config_file), *scram)
+        if security is not None:
+            self._scram_user_file.write_text(security.username + "\n")
+
+    @property
+    def _scram_user_file(self) -> Path:
+        return self.data_dir / "scram-user"
+
+    def _check_scram_user(self) -> None:
+        # SCRAM users are created when the log dirs are formatted, that is at the first start.
+        if self.security is None:
+            return
+        try:
+            formatted_with = self._scram_user_file.read_text().strip()
+        except OSError:
+            formatted_with = None
+        if formatted_with != self.security.username:
+            had = f"SCRAM user {formatted_with!r}" if formatted_with else "no SCRAM user"
+            raise BrokerError(
+                f"{self.data_dir} was formatted with {had}, not {self.security.username!r}; "
+                "use a new data directory for the secured broker"
+            )
 
     def _launch(self, lib: Path, *, die_with_parent: bool) -> subprocess.Popen[bytes]:
         command = self._java(lib, "kafka.Kafka", str(self.config_file), heap=self.heap)

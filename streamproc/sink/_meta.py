@@ -53,6 +53,9 @@ def graph_error(response: Response) -> Exception:
 
 
 class _Graph(PlatformClient):
+    page: str
+    reply_edge: str  # where a public reply to a comment is posted
+
     def __init__(self, api_url: str, token: str, transport: Transport, metrics: SinkMetrics):
         super().__init__(transport, metrics)
         self.api = api_url
@@ -68,6 +71,23 @@ class _Graph(PlatformClient):
 
     def classify(self, response: Response) -> Exception:
         return graph_error(response)
+
+    async def reply(self, target: Target, text: str, private: bool) -> str:
+        """A message to the author of a private message, a private reply to a comment (both
+        through the Page), or a public reply on the comment's ``reply_edge``."""
+        if target.message_id:
+            return await self._send_message(self.page, {"id": target.need("user_id")}, text)
+        comment = target.need("comment_id")
+        if private:
+            return await self._send_message(self.page, {"comment_id": comment}, text)
+        response = await self.call(
+            "reply_public",
+            "POST",
+            f"{self.api}/{comment}/{self.reply_edge}",
+            params=self._params(),
+            data={"message": text},
+        )
+        return str((response.json() or {}).get("id") or "")
 
     async def _send_message(self, page: str, recipient: dict[str, str], text: str) -> str:
         response = await self.call(
@@ -89,6 +109,7 @@ class _Graph(PlatformClient):
 
 class FacebookClient(_Graph):
     channel = "facebook"
+    reply_edge = "comments"
     capabilities = Capabilities(
         hide=True,
         delete=True,
@@ -123,21 +144,6 @@ class FacebookClient(_Graph):
         else:
             await self.call("unban", "DELETE", url, params=self._params(user=user))
 
-    async def reply(self, target: Target, text: str, private: bool) -> str:
-        if target.message_id:
-            return await self._send_message(self.page, {"id": target.need("user_id")}, text)
-        comment = target.need("comment_id")
-        if private:
-            return await self._send_message(self.page, {"comment_id": comment}, text)
-        response = await self.call(
-            "reply_public",
-            "POST",
-            f"{self.api}/{comment}/comments",
-            params=self._params(),
-            data={"message": text},
-        )
-        return str((response.json() or {}).get("id") or "")
-
     async def find_reply(
         self, target: Target, text: str, private: bool, exclude: set[str]
     ) -> str | None:
@@ -158,6 +164,7 @@ class FacebookClient(_Graph):
 
 class InstagramClient(_Graph):
     channel = "instagram"
+    reply_edge = "replies"
     capabilities = Capabilities(
         hide=True, delete=True, reply_public=True, reply_private=True, list_public=True
     )
@@ -178,21 +185,6 @@ class InstagramClient(_Graph):
     async def delete(self, target: Target) -> None:
         comment = target.need("comment_id")
         await self.call("delete", "DELETE", f"{self.api}/{comment}", params=self._params())
-
-    async def reply(self, target: Target, text: str, private: bool) -> str:
-        if target.message_id:
-            return await self._send_message(self.page, {"id": target.need("user_id")}, text)
-        comment = target.need("comment_id")
-        if private:
-            return await self._send_message(self.page, {"comment_id": comment}, text)
-        response = await self.call(
-            "reply_public",
-            "POST",
-            f"{self.api}/{comment}/replies",
-            params=self._params(),
-            data={"message": text},
-        )
-        return str((response.json() or {}).get("id") or "")
 
     async def find_reply(
         self, target: Target, text: str, private: bool, exclude: set[str]

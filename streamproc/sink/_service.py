@@ -10,6 +10,7 @@ import sys
 from streamproc._health import Health, serve_http
 from streamproc._http import AiohttpTransport
 from streamproc._logging import quiet_repeats
+from streamproc.kafka import check_credentials
 from streamproc.sink._client import PlatformClient
 from streamproc.sink._linkedin import LinkedInClient
 from streamproc.sink._meta import FacebookClient, InstagramClient
@@ -87,8 +88,11 @@ async def _main(settings: SinkSettings) -> None:
 
 
 def run_sink(settings: SinkSettings) -> None:
+    """Run until SIGTERM/SIGINT; :class:`~streamproc.kafka.KafkaAuthenticationError` at once if
+    Kafka refuses the credentials or the TLS settings (retrying could not help)."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     quiet_repeats()
+    asyncio.run(check_credentials(settings.kafka))
     asyncio.run(_main(settings))

@@ -139,11 +139,20 @@ def assert_fails_fast(env: dict[str, str], tmp_path: Path, *args: str) -> str:
     return result.stderr
 
 
-@pytest.mark.parametrize("command", [("topics", "apply"), ("worker",)])
+@pytest.mark.parametrize(
+    "command",
+    [("topics", "apply"), ("worker",), ("sink",), ("connect",), ("publish",)],
+    ids=" ".join,
+)
 def test_a_wrong_password_is_a_clear_error_at_start_up(
     topics_applied: dict[str, str], tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    env = {**topics_applied, "STREAMPROC_SASL_PASSWORD": "not-the-password"}
+    env = {
+        **topics_applied,
+        "STREAMPROC_SASL_PASSWORD": "not-the-password",
+        "STREAMPROC_CONNECT_PORT": str(free_port()),
+        "STREAMPROC_SINK_METRICS_PORT": str(free_port()),
+    }
     error = assert_fails_fast(env, tmp_path, *command)
     assert "authentication failed" in error, error
     assert "STREAMPROC_SASL_PASSWORD" in error, error

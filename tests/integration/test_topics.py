@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +10,6 @@ import pytest
 from streamproc.kafka import (
     KafkaSettings,
     TopicAction,
-    TopicDeclarations,
     admin_client,
     apply,
     cluster_topics,
@@ -24,27 +19,11 @@ from streamproc.kafka import (
 )
 from streamproc.kafka._topics import topic_configs
 from streamproc.local._paths import resource_path as local_resource
+from tests._topics import prefixed, streamproc
 
 from .conftest import run_python_on
 
 REPO = Path(__file__).resolve().parents[2]
-PLATFORMS = ("facebook", "instagram", "twitter", "youtube", "linkedin")
-COMMENT_TOPICS = [f"comments.{platform}" for platform in PLATFORMS]
-
-
-def streamproc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("streamproc")
-    command = [str(script)] if script.exists() else [shutil.which("streamproc") or "streamproc"]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-
-
-def prefixed(declarations: TopicDeclarations) -> TopicDeclarations:
-    """The declarations under fresh names, so each test sees topics nobody created yet."""
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    topics = tuple(replace(topic, name=prefix + topic.name) for topic in declarations)
-    return TopicDeclarations(topics, declarations.source)
 
 
 def test_declarations_ship_with_a_non_editable_install(

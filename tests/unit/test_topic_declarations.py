@@ -3,11 +3,6 @@ the CLI's errors."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import uuid
-from dataclasses import replace
 from pathlib import Path
 from textwrap import dedent
 
@@ -17,7 +12,6 @@ from streamproc.kafka import (
     DeclarationError,
     KafkaSettings,
     KafkaSettingsError,
-    TopicDeclarations,
     Topology,
     load_declarations,
     parse_declarations,
@@ -25,25 +19,9 @@ from streamproc.kafka import (
 )
 from streamproc.local import free_port
 from streamproc.local._paths import resource_path as local_resource
+from tests._topics import COMMENT_TOPICS, PLATFORMS, streamproc
 
 REPO = Path(__file__).resolve().parents[2]
-PLATFORMS = ("facebook", "instagram", "twitter", "youtube", "linkedin")
-COMMENT_TOPICS = [f"comments.{platform}" for platform in PLATFORMS]
-
-
-def streamproc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("streamproc")
-    command = [str(script)] if script.exists() else [shutil.which("streamproc") or "streamproc"]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-
-
-def prefixed(declarations: TopicDeclarations) -> TopicDeclarations:
-    """The declarations under fresh names, so each test sees topics nobody created yet."""
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    topics = tuple(replace(topic, name=prefix + topic.name) for topic in declarations)
-    return TopicDeclarations(topics, declarations.source)
 
 
 # The declarations file ----------------------------------------------------------------------
