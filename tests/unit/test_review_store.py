@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -185,7 +186,7 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
     for row in pending:
         record = row["payload"]
         assert row["key"] == "u-1"
-        parsed = worker_parse_review(__import__("orjson").dumps(record))
+        parsed = worker_parse_review(orjson.dumps(record))
         assert isinstance(parsed, dict) and parsed["overturned"] is True
         assert sink_problem("moderation.reviews", record, "moderation.reviews") is None
         assert record["platform"] == {"comment_id": "1", "user_id": "9"}
@@ -245,3 +246,19 @@ def test_sign_in_sessions_and_the_rate_limit(engine: Engine) -> None:
     assert accounts.sign_in("rita", "correct horse battery", "10.0.0.1")[0]  # other address
     accounts.sign_out(token)
     assert accounts.session(token) is None
+
+
+def test_what_the_console_cannot_use_is_named_never_quoted() -> None:
+    from streamproc.review import ReviewSettings, classify
+
+    settings = ReviewSettings(comment_topics=("comments.facebook",))
+    assert classify("moderation.actions", b"{not json", settings) == (
+        "invalid_json", None, "not JSON",
+    )  # fmt: skip
+    secret = b'{"comment_id": "facebook:1", "channel": "facebook", "author_id": "Maria Rossi"}'
+    kind, doc, problem = classify("moderation.actions", secret, settings)
+    assert (kind, doc) == ("decision", None)
+    assert problem is not None and "Maria" not in problem
+    assert classify("moderation.outcomes", None, settings) == ("skip", None, None)  # tombstone
+    kind, doc, problem = classify("comments.facebook", orjson.dumps(comment()), settings)
+    assert (kind, problem) == ("comment", None) and doc is not None
