@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError
 
 from streamproc._deadletter import dead_letter_headers
 from streamproc._health import Health
@@ -85,7 +87,8 @@ class Ingestion:
     async def _loop(self, stop: asyncio.Event) -> None:
         self.health.ready()
         clock = asyncio.get_running_loop().time
-        gauged = 0.0
+        gauged = purged = 0.0
+        orphans = timedelta(hours=self.settings.orphan_hours)
         while not stop.is_set():
             self.health.beat()
             batch = await self.consumer.getmany(timeout_ms=200, max_records=500)
@@ -95,6 +98,9 @@ class Ingestion:
             if clock() - gauged > 5.0:
                 await asyncio.to_thread(self._gauge)
                 gauged = clock()
+            if clock() - purged > 600.0:
+                await asyncio.to_thread(self.store.purge_orphan_comments, orphans)
+                purged = clock()
 
     async def ingest(self, batch: dict[TopicPartition, list[Any]]) -> None:
         usable: list[Incoming] = []
@@ -110,7 +116,11 @@ class Ingestion:
         for kind, n in counts.items():
             self.metrics.ingested.labels(kind).inc(n)
         # Only now: the transaction holds everything up to these offsets.
-        await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:  # a rebalance meanwhile: the next owner re-reads, replays
+            log.warning("offsets not committed (the group rebalanced); records will be re-read")
 
     async def _dead_letter(self, record: Any, kind: str, source: str, problem: str) -> None:
         kind = "invalid_json" if kind == "invalid_json" else "invalid_comment"
@@ -143,5 +153,7 @@ class Ingestion:
 
     def _gauge(self) -> None:
         counts = self.store.counts("compliance")
+        ages = self.store.oldest("compliance")
         for queue in QUEUES:
             self.metrics.queue_depth.labels(queue).set(counts.get(queue, 0))
+            self.metrics.oldest_case.labels(queue).set(ages.get(queue, 0.0))

@@ -6,6 +6,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 __all__ = ["ReviewMetrics"]
 
+MAX_RULES_PER_CASE = 20  # a bound on the labels one case adds
+
 
 class ReviewMetrics:
     def __init__(self) -> None:
@@ -28,6 +30,12 @@ class ReviewMetrics:
             ["queue"],
             registry=self.registry,
         )
+        self.oldest_case = Gauge(
+            "streamproc_review_oldest_case_seconds",
+            "How long the oldest open case of each queue has waited (0: empty)",
+            ["queue"],
+            registry=self.registry,
+        )
         self.reviews_published = Counter(
             "streamproc_review_reviews_published",
             "Review records published on moderation.reviews",
@@ -39,9 +47,27 @@ class ReviewMetrics:
             ["action"],
             registry=self.registry,
         )
+        self.reviewed = Counter(
+            "streamproc_review_reviewed_rules",
+            "Rules of decisions people confirmed or overturned (overturned / all: the overturn "
+            "rate of a rule, the sign that it is wrong)",
+            ["rule", "result"],
+            registry=self.registry,
+        )
         self.sign_ins = Counter(
             "streamproc_review_sign_ins",
             "Sign-in attempts by result (ok, wrong, rate_limited)",
             ["result"],
             registry=self.registry,
         )
+
+    def count_review(self, decision: dict[str, object], result: str) -> None:
+        """One confirmed or overturned decision, once for each rule it matched."""
+        matches = decision.get("matches")
+        rules = {
+            str(m.get("rule"))
+            for m in (matches if isinstance(matches, list) else [])
+            if isinstance(m, dict) and m.get("rule")
+        }
+        for rule in sorted(rules)[:MAX_RULES_PER_CASE]:
+            self.reviewed.labels(rule, result).inc()

@@ -58,7 +58,9 @@ cases = Table(
     UniqueConstraint("comment_id", name="uq_cases_comment_id"),
 )
 
-#: The comments themselves (text, author's name and role), from comments.<channel>.
+#: The comments themselves (text, author's name and role), from comments.<channel>. Every
+#: comment is read (its decision may come before or after it); those without a case go after
+#: ``STREAMPROC_REVIEW_ORPHAN_HOURS``.
 comments = Table(
     "comments",
     metadata,
@@ -70,6 +72,8 @@ comments = Table(
     Column("text", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # When it was read: a comment no decision made a case of is purged after a while.
+    Column("stored_at", DateTime(), nullable=True, index=True),
 )
 
 #: The latest state of each action the sink carried out (moderation.outcomes).

@@ -46,6 +46,9 @@ class ReviewSettings:
     login_attempts: int = env_field(
         "STREAMPROC_REVIEW_LOGIN_ATTEMPTS", 5, "failed sign-ins per name and address per 15 min"
     )
+    orphan_hours: float = env_field(
+        "STREAMPROC_REVIEW_ORPHAN_HOURS", 24.0, "hours a comment without a case is kept"
+    )
     actions_topic: str = "moderation.actions"
     outcomes_topic: str = "moderation.outcomes"
     comment_topics: tuple[str, ...] = ()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, and_, exists, false, func, or_, select, true
+from sqlalchemy import Connection, Engine, and_, delete, exists, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -164,6 +164,7 @@ class Store:
             "text": doc["text"],
             "version": _version(doc),
             "created_at": str(doc.get("created_at", "")),
+            "stored_at": utcnow(),
         }
         statement = _insert(connection, comments).values(**row)
         excluded = statement.excluded
@@ -180,6 +181,16 @@ class Store:
                 .values(employee=True)
             )
         return changed
+
+    def purge_orphan_comments(self, older_than: timedelta) -> int:
+        """Delete the comments read more than ``older_than`` ago that no case refers to (most
+        comments are allowed: their text is not the console's to keep)."""
+        orphan = ~exists().where(cases.c.comment_id == comments.c.comment_id)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(comments).where(comments.c.stored_at < utcnow() - older_than, orphan)
+            )
+        return int(result.rowcount or 0)
 
     # --- the queues -----------------------------------------------------------------------
 
@@ -222,6 +233,20 @@ class Store:
                 )
                 for name in self.queues_for(role)
             }
+
+    def oldest(self, role: str) -> dict[str, float]:
+        """Seconds the oldest case of each queue has waited since it arrived (0: empty)."""
+        now = utcnow()
+        ages: dict[str, float] = {}
+        with self.engine.connect() as connection:
+            for name in self.queues_for(role):
+                first = connection.execute(
+                    select(func.min(cases.c.created_at)).where(
+                        self._queue(name, now), self._visible(role)
+                    )
+                ).scalar()
+                ages[name] = (now - first).total_seconds() if first is not None else 0.0
+        return ages
 
     def cases_in(self, queue: str, role: str, limit: int = 200) -> list[dict[str, Any]]:
         """The cases of ``queue`` a person of ``role`` may see, oldest first."""

@@ -10,6 +10,7 @@ the worker applies; a reviewer cannot open an employee's case, compliance can.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 import urllib.error
@@ -31,7 +32,7 @@ from streamproc.local import ChildProcess, free_port, service_env, streamproc_co
 from streamproc.review import Store, open_database
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
 
-from ._platforms import wait_for
+from ._platforms import validate, wait_for
 from ._streaming import _read, read_dead_letters, unique
 
 pytestmark = pytest.mark.kafka
@@ -54,6 +55,26 @@ class Console:
         self.database = database
         self.process = process
         self.metrics_port = metrics
+
+    def wait_ready(self) -> None:
+        def ready() -> bool:
+            self.process.check_alive()
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=2
+                ) as r:
+                    return bool(r.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        wait_for(ready, 60, "the console to be ready")
+
+    def restart(self) -> None:
+        assert self.process.stop() == 0, self.process.log()
+        self.process = ChildProcess(
+            self.process.argv, self.process.env, self.process.log_path
+        ).launch()
+        self.wait_ready()
 
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics") as r:
@@ -84,18 +105,9 @@ def console(
         [*streamproc_command(), "review", "serve"], env, directory / "review.log"
     ).launch()
     served = Console(f"http://127.0.0.1:{port}", database, process, metrics)
-
-    def ready() -> bool:
-        process.check_alive()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/readyz", timeout=2) as r:
-                return bool(r.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
-
-    wait_for(ready, 60, "the console to be ready")
+    served.wait_ready()
     yield served
-    assert process.stop() == 0, process.log()
+    assert served.process.stop() == 0, served.process.log()
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +149,20 @@ def cases(console: Console, kafka_settings: KafkaSettings) -> dict[str, dict[str
     return made
 
 
+def produce_decision(settings: KafkaSettings, decision: dict[str, Any]) -> None:
+    async def produce() -> None:
+        producer = AIOKafkaProducer(**settings.client_kwargs())
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                "moderation.actions", orjson.dumps(decision), key=decision["comment_id"].encode()
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+
+
 def test_decisions_become_cases_once_and_a_bad_record_a_dead_letter(
     console: Console, cases: dict[str, dict[str, Any]], kafka_settings: KafkaSettings
 ) -> None:
@@ -164,8 +190,11 @@ def test_decisions_become_cases_once_and_a_bad_record_a_dead_letter(
     assert headers["streamproc.source"].startswith(b"moderation.actions/")
     wait_for(
         lambda: 'streamproc_review_dead_letters_total{kind="invalid_comment"}' in console.metrics(),
-        10, "the dead letter counted",
-    )  # fmt: skip
+        10,
+        "the dead letter counted",
+    )
+    urgent = re.compile(r'streamproc_review_queue_depth\{queue="urgent"\} [1-9]')
+    wait_for(lambda: urgent.search(console.metrics()) is not None, 15, "the queue depth gauge")
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +261,7 @@ def test_a_reviewer_overturns_a_case_and_cannot_see_an_employees(
     assert record.key == consulting["author_id"].encode()
     review = worker_parse_review(record.value)
     assert isinstance(review, dict)
+    validate(review, "review")
     assert review["overturned"] is True and review["action"] == "reinstate"
     assert review["channel"] == consulting["channel"]
     # An employee's case does not exist for a reviewer...
@@ -249,3 +279,32 @@ def test_a_reviewer_overturns_a_case_and_cannot_see_an_employees(
 def _has_case(console: Console, comment_id: str) -> bool:
     store = Store(open_database(console.database, migrate=False))
     return any(r["comment_id"] == comment_id for r in store.cases_in("all", "compliance", 10_000))
+
+
+def test_a_restart_loses_nothing_and_repeats_nothing(
+    console: Console, cases: dict[str, dict[str, Any]], kafka_settings: KafkaSettings
+) -> None:
+    """After the overturn (the test before): restart the console, replay a decision (as a
+    worker crash would); still one case, the overturn kept, and not published again."""
+    consulting = cases["consulting"]["decision"]
+    wait_for(lambda: _has_case(console, consulting["comment_id"]), 60, "the cases")
+    console.restart()
+    produce_decision(kafka_settings, consulting)
+    wait_for(
+        lambda: 'streamproc_review_records_total{kind="replayed"}' in console.metrics(),
+        30,
+        "the replayed decision",
+    )
+    store = Store(open_database(console.database, migrate=False))
+    everything = store.cases_in("all", "compliance", 10_000)
+    rows = [r for r in everything if r["comment_id"] == consulting["comment_id"]]
+    assert len(rows) == 1
+    assert rows[0]["status"] == "overturned"
+    cid = consulting["comment_id"]
+
+    def ours(record: Any) -> str | None:
+        return "ours" if orjson.loads(record.value).get("comment_id") == cid else None
+
+    # Read the whole topic for 5 s ("never" is never found): every record of this comment.
+    found = asyncio.run(_read(kafka_settings, "moderation.reviews", {"ours", "never"}, ours, 5))
+    assert len(found["ours"]) == 1  # the overturn, published once

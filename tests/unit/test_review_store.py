@@ -4,9 +4,11 @@ migrations, idempotent ingestion, who sees what, the actions' records, the audit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -24,9 +26,12 @@ from streamproc.review import (
     open_database,
 )
 from streamproc.review._schema import audit, cases, metadata, outbox
+from streamproc.sink import Capabilities
+from streamproc.sink._plan import plan_review
 from streamproc.sink._runner import _problem as sink_problem
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
 from tests._postgres import PostgresServer, postgres_server
+from tests.integration._platforms import validate
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +128,12 @@ def test_a_replayed_decision_never_makes_a_second_case(engine: Engine) -> None:
     assert store.ingest(items) == {"replayed": 1, "outcome": 1, "comment": 1}
     assert store.ingest(items) == {"replayed": 3}
     assert case_count(engine) == 1
+    # A comment no case refers to is purged after a while; one with a case stays.
+    store.ingest([Incoming("comment", comment("facebook:2"), "c/0/2")])
+    assert store.purge_orphan_comments(timedelta(hours=1)) == 0
+    assert store.purge_orphan_comments(timedelta(0)) == 1
+    kept = store.case(only["id"], "reviewer")
+    assert kept is not None and kept["comment"] is not None
 
 
 def test_only_compliance_sees_an_employees_case(engine: Engine) -> None:
@@ -140,6 +151,7 @@ def test_only_compliance_sees_an_employees_case(engine: Engine) -> None:
     assert store.counts("reviewer") == {"now": 1, "urgent": 0, "deferred": 0, "reports": 0,
                                         "appeals": 0}  # fmt: skip
     assert store.counts("compliance")["now"] == 2
+    assert store.oldest("compliance")["now"] >= 0.0 and store.oldest("reviewer")["urgent"] == 0.0
     assert store.counts("compliance")["compliance"] == 1
     assert [c["comment_id"] for c in store.cases_in("all", "reviewer")] == ["facebook:1"]
     assert store.case(employee_case, "reviewer") is None
@@ -174,10 +186,14 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
     for row in pending:
         record = row["payload"]
         assert row["key"] == "u-1"
-        parsed = worker_parse_review(__import__("orjson").dumps(record))
+        parsed = worker_parse_review(orjson.dumps(record))
         assert isinstance(parsed, dict) and parsed["overturned"] is True
         assert sink_problem("moderation.reviews", record, "moderation.reviews") is None
         assert record["platform"] == {"comment_id": "1", "user_id": "9"}
+        validate(record, "review")
+    caps = Capabilities(hide=True, unban=True)
+    steps = [s for row in pending for s in plan_review(row["payload"], caps, "hide")]
+    assert [(s.operation, s.kind) for s in steps] == [("unhide", "call"), ("unban", "call")]
     actions.mark_sent(ids)
     assert actions.pending_reviews() == []
     assert store.counts("reviewer")["now"] == 0
@@ -190,6 +206,8 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
     effects = [(r["payload"]["action"], r["payload"]["overturned"]) for r in
                actions.pending_reviews()]  # fmt: skip
     assert effects == [("reinstate", True), ("reply", False)]
+    for row in actions.pending_reviews():
+        validate(row["payload"], "review")
     with pytest.raises(ActionError):
         actions.answer_appeal(REVIEWER, appeal, False, "again")
     with engine.connect() as connection:
@@ -228,3 +246,19 @@ def test_sign_in_sessions_and_the_rate_limit(engine: Engine) -> None:
     assert accounts.sign_in("rita", "correct horse battery", "10.0.0.1")[0]  # other address
     accounts.sign_out(token)
     assert accounts.session(token) is None
+
+
+def test_what_the_console_cannot_use_is_named_never_quoted() -> None:
+    from streamproc.review import ReviewSettings, classify
+
+    settings = ReviewSettings(comment_topics=("comments.facebook",))
+    assert classify("moderation.actions", b"{not json", settings) == (
+        "invalid_json", None, "not JSON",
+    )  # fmt: skip
+    secret = b'{"comment_id": "facebook:1", "channel": "facebook", "author_id": "Maria Rossi"}'
+    kind, doc, problem = classify("moderation.actions", secret, settings)
+    assert (kind, doc) == ("decision", None)
+    assert problem is not None and "Maria" not in problem
+    assert classify("moderation.outcomes", None, settings) == ("skip", None, None)  # tombstone
+    kind, doc, problem = classify("comments.facebook", orjson.dumps(comment()), settings)
+    assert (kind, problem) == ("comment", None) and doc is not None
