@@ -26,6 +26,7 @@ from setuptools.command.build_py import build_py
 
 COMPILED_MODULES = (
     "_normalize",
+    "_context",
     "_matcher",
     "_engine",
     "_verdict",

@@ -6,6 +6,8 @@
 #   scripts/dev.sh test    the same set-up plus the test tools (Prometheus, word lists), then lint,
 #                         type checks, every test (unit, Kafka integration, Prometheus end to
 #                         end) and a short benchmark run
+#   scripts/dev.sh lock    pin every dependency's version in constraints.txt (after a change to
+#                         pyproject.toml's dependencies); demo and test install those versions
 #
 # Needs python3 (>= 3.11), java (>= 17) and mvn; the Kafka jars are fetched from Maven Central
 # on first use and cached in ~/.cache/streamproc. Idempotent: a second run reuses everything.
@@ -23,14 +25,14 @@ ensure_venv() {
     log "creating virtualenv $venv"
     python3 -m venv "$venv"
   fi
-  stamp="$venv/.streamproc-installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)"
+  stamp="$venv/.streamproc-installed-$extras-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
     log "installing streamproc[$extras] and its dependencies"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     if [[ "$extras" == "test" ]]; then
-      "$venv/bin/python" -m pip install --quiet -e ".[test]"
+      "$venv/bin/python" -m pip install --quiet -c constraints.txt -e ".[test]"
     else
-      "$venv/bin/python" -m pip install --quiet -e .
+      "$venv/bin/python" -m pip install --quiet -c constraints.txt -e .
     fi
     rm -f "$venv"/.streamproc-installed-"$extras"-*
     touch "$stamp"
@@ -64,6 +66,10 @@ ensure_test_packages() {
   command -v prometheus >/dev/null || missing+=(prometheus)
   [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
   [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  # The review console's tests: a real PostgreSQL server and a real browser with its driver.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
   # Ops: kubectl renders the kustomize overlays; mmdebstrap, podman and buildah build the image
   # from a Debian base made locally (tests/ops).
   command -v kubectl >/dev/null || missing+=(kubectl)
@@ -101,8 +107,21 @@ case "${1:-}" in
     log "tests (pytest)"
     exec "$venv/bin/python" -m pytest "${@:2}"
     ;;
+  lock)
+    # constraints.txt: the versions every install above uses, resolved afresh from pyproject.
+    rm -rf "$here/.venv-lock"
+    python3 -m venv "$here/.venv-lock"
+    "$here/.venv-lock/bin/python" -m pip install --quiet -e ".[test]"
+    {
+      echo "# The versions scripts/dev.sh installs (and so CI tests). Regenerate with"
+      echo "# \`scripts/dev.sh lock\` after changing the dependencies in pyproject.toml."
+      "$here/.venv-lock/bin/python" -m pip freeze --exclude-editable | LC_ALL=C sort -f
+    } >constraints.txt
+    rm -rf "$here/.venv-lock"
+    log "wrote constraints.txt"
+    ;;
   *)
-    echo "usage: scripts/dev.sh demo|test [args...]" >&2
+    echo "usage: scripts/dev.sh demo|test|lock [args...]" >&2
     exit 2
     ;;
 esac

@@ -11,6 +11,7 @@ from streamproc.cli._moderate import moderate
 from streamproc.cli._platforms import connect, directory, sink
 from streamproc.cli._policy import policy
 from streamproc.cli._publish import publish
+from streamproc.cli._review import review
 from streamproc.cli._topics import topics
 from streamproc.cli._worker import worker
 
@@ -47,3 +48,4 @@ main.add_command(worker)
 main.add_command(connect)
 main.add_command(sink)
 main.add_command(directory)
+main.add_command(review)

@@ -37,7 +37,7 @@ def worker(
     `streamproc topics apply` first: the worker creates no topics.
     """
     from streamproc._settings import SettingsError
-    from streamproc.kafka import KafkaSettingsError
+    from streamproc.kafka import KafkaSettingsError, KafkaUnavailableError
     from streamproc.worker import WorkerSettings, run_worker
 
     try:
@@ -49,4 +49,7 @@ def worker(
         )
     except (KafkaSettingsError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
-    run_worker(settings)
+    try:
+        run_worker(settings)
+    except KafkaUnavailableError as exc:
+        raise click.ClickException(f"Kafka at {settings.kafka.describe()}: {exc}") from None

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Final
 
+from streamproc.core._context import match_context
 from streamproc.core._hours import ModerationHours
 from streamproc.core._links import LinkScanner
 from streamproc.core._matcher import Found, Matcher
@@ -33,11 +34,14 @@ from streamproc.core._strikes import StrikeStore, record_strike, strike_key
 from streamproc.core._verdict import (
     ACTION_ORDER,
     CATEGORY_ORDER,
+    CONTEXTUAL,
+    SEVERE_ACTIONS,
     Findings,
     Verdict,
     category_reason,
     escalate_borderline,
     escalation_reason,
+    held_reason,
     lexicon_match,
     link_match,
     pii_match,
@@ -196,8 +200,16 @@ class Engine:
             return self._allow(c)
         verdict = Verdict()
         self._apply_categories(c, found, analysis, verdict)
+        if found.aimed:
+            verdict.reasons.append(
+                f"insult: {', '.join(found.aimed)} said of the person addressed"
+                " (a weak term made a violation by its target)"
+            )
         self._apply_ladders(c, found, strikes, verdict)
         escalate_borderline(found, verdict)
+        if "report_authorities" in verdict.actions and "escalate" not in verdict.actions:
+            # Authorities are never reported without a person: always a case for review.
+            verdict.escalate("report to the authorities", True)
         actions = verdict.settled_actions()
         escalation = None
         if "escalate" in actions:
@@ -223,25 +235,55 @@ class Engine:
         """Which categories the matches confirm, and which stay borderline (for people)."""
         pack = self.pack
         found = Findings()
-        weak: dict[str, set[str]] = {}
+        # Rules per (category, language): two weak signals confirm a category only if they
+        # are in one language ("Barro Negro" is not two slurs because two lexicons list it).
+        weak: dict[tuple[str, str], set[str]] = {}
+        strong: dict[tuple[str, str], set[str]] = {}
         for f in analysis.found:
             entry = f.entry
-            if c.role not in pack.categories[entry.category].roles:
+            category = entry.category
+            if c.role not in pack.categories[category].roles:
                 continue
             found.matches.append(lexicon_match(f))
-            found.rules.setdefault(entry.category, []).append(entry.rule)
+            found.rules.setdefault(category, []).append(entry.rule)
             found.langs.append(entry.lang)
-            if entry.confidence == "high" or f.obfuscated:
-                found.confirmed.add(entry.category)
+            certain = entry.confidence == "high" or f.obfuscated
+            if category in CONTEXTUAL and not f.obfuscated:
+                context = match_context(c.text, f.start, f.end)
+                if context.generic is not None:
+                    # Used generally (a proverb, a quotation, reported speech): for a person.
+                    found.general.setdefault(category, []).append(
+                        f"{entry.rule} ({context.generic})"
+                    )
+                    continue
+                if not certain and context.predicated and category == "insult":
+                    certain = True  # said of the person addressed: "sei un cornutone"
+                    found.aimed.append(entry.rule)
+                if certain and (entry.severity == "high" or context.targeted):
+                    found.sure.add(category)
+            elif f.obfuscated:
+                found.sure.add(category)  # hiding the word is intent
+            key = (category, entry.lang)
+            if certain:
+                found.confirmed.add(category)
+                strong.setdefault(key, set()).add(entry.rule)
             else:
-                weak.setdefault(entry.category, set()).add(entry.rule)
-        for category, weak_rules in weak.items():
+                weak.setdefault(key, set()).add(entry.rule)
+        corroborating = pack.corroborating_rules
+        for key, rules in strong.items():
+            if len(rules | weak.get(key, set())) >= corroborating:
+                found.sure.add(key[0])
+        for (category, _), weak_rules in weak.items():
             # Several independent weak signals of one category confirm it; personal data is
             # one more signal that a first-person remark is a request about one's own case.
             signals = len(weak_rules) + (category == "assistance" and bool(analysis.pii))
-            if signals >= pack.corroborating_rules:
+            if signals >= corroborating:
                 found.confirmed.add(category)
+                found.sure.add(category)
             elif pack.categories[category].on_borderline == "escalate":
+                found.borderline.add(category)
+        for category in found.general:
+            if pack.categories[category].on_borderline == "escalate":
                 found.borderline.add(category)
         for link in analysis.links:
             found.matches.append(link)
@@ -275,8 +317,15 @@ class Engine:
                 verdict.reasons.append(
                     category_reason(category, policy.clause, found.rules[category])
                 )
-            verdict.actions.update(policy.actions)
-            if "escalate" in policy.actions:
+            actions = policy.actions
+            if category not in found.sure and SEVERE_ACTIONS.intersection(actions):
+                # Blocking or reporting a citizen needs a targeted, corroborated match.
+                held = [a for a in actions if a in SEVERE_ACTIONS]
+                actions = tuple(a for a in actions if a not in SEVERE_ACTIONS)
+                verdict.reasons.append(held_reason(category, held))
+                verdict.escalate(f"{category} held for a person", True)
+            verdict.actions.update(actions)
+            if "escalate" in actions:
                 verdict.escalate(category, policy.urgent)
             if policy.ladder is not None:
                 found.ladders.setdefault(policy.ladder, []).append(category)

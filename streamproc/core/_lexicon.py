@@ -2,18 +2,49 @@
 
 A pattern is words (matched whole, after normalization) with ``*`` at its start or end for a
 suffix, prefix or infix match; options set ``severity``, ``confidence`` and ``rule``.
+
+Two notations stand for several spellings of one entry, all citing the entry's rule:
+``jail+bait`` is an English compound, matched closed, open and hyphenated (``jailbait``,
+``jail bait``, ``jail-bait``); ``forms=it`` on a one-word Italian entry adds its inflections and
+productive suffixes (:data:`ITALIAN_SUFFIXES`: *stronzissimo*, *cretinetto*, *cretinate*).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from streamproc.core._normalize import normalize
 from streamproc.core._policy import CONFIDENCES, SEVERITIES, LexiconEntry, MatchKind, PackIssue
 
-__all__ = ["parse_lexicon"]
+__all__ = ["ITALIAN_SUFFIXES", "derived_forms", "parse_lexicon"]
 
 _RULE_ID = re.compile(r"^[a-z0-9_.:*-]+$")
+
+ITALIAN_SUFFIXES: Final = (
+    # gender and number, then the productive suffixes each with its four endings
+    "o",
+    "a",
+    "i",
+    "e",
+    *(stem + ending for stem in ("issim", "ett", "on", "ott", "acc") for ending in "oaie"),
+    "ata",
+    "ate",
+)
+"""Endings added to the stem (the word less its final vowel) of a ``forms=it`` entry. Bounded:
+the elatives (-issimo), diminutives (-etto), augmentatives (-one), -otto and the pejorative
+-accio, and -ata/-ate for the deed (*cretinata*); nothing recursive."""
+
+
+def derived_forms(word: str) -> list[str]:
+    """The forms of an Italian insult stem a ``forms=it`` entry adds (``word`` included)."""
+    stem = word[:-1] if word[-1:] in "aeio" else word
+    forms = [word]
+    for ending in ITALIAN_SUFFIXES:
+        form = stem + ending
+        if form not in forms:
+            forms.append(form)
+    return forms
 
 
 def _split_entry(line: str) -> tuple[str, str]:
@@ -60,12 +91,14 @@ def parse_lexicon(
 ) -> list[LexiconEntry]:
     entries: list[LexiconEntry] = []
     seen: dict[tuple[str, str], int] = {}
+    listed = _listed(text)  # a line of its own wins over another line's derived form
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
         pattern, options_text = _split_entry(stripped)
-        parsed = _parse_pattern(pattern)
+        spellings = _compound_spellings(pattern)
+        parsed = _parse_pattern(spellings[0])
         if isinstance(parsed, str):
             issues.append(PackIssue(name, number, parsed))
             continue
@@ -77,6 +110,7 @@ def parse_lexicon(
                 issues.append(PackIssue(name, number, f"option {option!r} is not key=value"))
                 continue
             options[key] = value
+        forms = options.pop("forms", None)
         severity = options.pop("severity", "medium")
         confidence = options.pop("confidence", "high")
         rule = options.pop("rule", _default_rule(category, lang, kind, words))
@@ -93,6 +127,16 @@ def parse_lexicon(
         if not _RULE_ID.match(rule):
             issues.append(PackIssue(name, number, f"rule id {rule!r} must match [a-z0-9_.:*-]+"))
             continue
+        variants = [words]
+        for spelling in spellings[1:]:
+            other = _parse_pattern(spelling)
+            if not isinstance(other, str):
+                variants.append(other[1])
+        if forms is not None:
+            if forms != "it" or kind != "word" or " " in words or category == "allow":
+                issues.append(PackIssue(name, number, "forms=it applies to one-word entries"))
+                continue
+            variants = derived_forms(words)
         seen_key = (kind, words)
         if seen_key in seen:
             issues.append(
@@ -104,19 +148,42 @@ def parse_lexicon(
                 )
             )
             continue
-        seen[seen_key] = number
-        entries.append(
-            LexiconEntry(
-                pattern=pattern,
-                category=category,
-                lang=lang,
-                severity=severity,
-                confidence=confidence,
-                rule=rule,
-                kind=kind,
-                words=words,
-                file=name,
-                line=number,
+        for variant in variants:
+            if variant != words and ((kind, variant) in seen or (kind, variant) in listed):
+                continue  # a spelling the file also lists on a line of its own
+            seen[(kind, variant)] = number
+            entries.append(
+                LexiconEntry(
+                    pattern=pattern,
+                    category=category,
+                    lang=lang,
+                    severity=severity,
+                    confidence=confidence,
+                    rule=rule,
+                    kind=kind,
+                    words=variant,
+                    file=name,
+                    line=number,
+                    derived=variant != words,
+                )
             )
-        )
     return entries
+
+
+def _listed(text: str) -> set[tuple[str, str]]:
+    """(kind, words) of every line of a lexicon as written."""
+    out: set[tuple[str, str]] = set()
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            parsed = _parse_pattern(_compound_spellings(_split_entry(stripped)[0])[0])
+            if not isinstance(parsed, str):
+                out.add((parsed[0], parsed[1]))
+    return out
+
+
+def _compound_spellings(pattern: str) -> list[str]:
+    """``jail+bait`` -> the closed and the open spelling (hyphens normalize to spaces)."""
+    if "+" not in pattern:
+        return [pattern]
+    return [pattern.replace("+", ""), pattern.replace("+", " ")]

@@ -93,13 +93,22 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
             issues.append(PackIssue(rel, 0, f"language {lang!r} is not in policy languages"))
             continue
         entries.extend(parse_lexicon(rel, files[rel], category, lang, issues))
+    # A derived form another lexicon lists itself belongs there ("stronzata" is profanity,
+    # not one more form of the insult "stronzo").
+    listed = {(e.lang, e.kind, e.words) for e in entries if not e.derived}
+    entries = [e for e in entries if not e.derived or (e.lang, e.kind, e.words) not in listed]
 
     rules: dict[str, LexiconEntry] = {}
     for entry in entries:
         if entry.is_allow:
             continue
-        if entry.rule in rules and rules[entry.rule].words != entry.words:
-            first = rules[entry.rule]
+        first = rules.get(entry.rule)
+        # One line may stand for several spellings (forms=it, compounds), all citing its rule.
+        if (
+            first is not None
+            and first.words != entry.words
+            and (first.file, first.line) != (entry.file, entry.line)
+        ):
             issues.append(
                 PackIssue(
                     entry.file,

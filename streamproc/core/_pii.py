@@ -24,6 +24,7 @@ __all__ = ["PiiFound", "find_pii", "mask"]
 MIN_DIGITS: Final = 5
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_MESSAGE_ID_CUE = re.compile(r"(?i)(?:in article|message-id:|references:|in-reply-to:|news:)\s*<?$")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ -]?[A-Za-z0-9])")
 _IBAN_BODY = re.compile(r"[A-Za-z0-9](?:[ -]?[A-Za-z0-9]){0,33}")
 _IBAN_SEPARATORS = re.compile(r"[ -]")
@@ -34,7 +35,21 @@ _FISCAL_CODE = re.compile(
 # Digits with the separators people type in phone, card and VAT numbers.
 _NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/()]{0,2}\d){5,22}(?![\w])")
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
-_VAT_CONTEXT = re.compile(r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)\W{0,5}$")
+_VAT_CONTEXT = re.compile(
+    r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)"
+    r"(?:\W{0,5}(?:è|e|is|n|nr|numero|number|no))?\W{0,5}$"
+)
+# "IT" and the eleven digits written together (IT01114601006): the usual form of a partita IVA
+# in invoices, which the number pattern cannot see (a letter touches the first digit).
+_VAT_PREFIXED = re.compile(r"(?<![A-Za-z0-9])IT ?(\d{11})(?![0-9])", re.IGNORECASE)
+# Protocol, file and order numbers: a number after one of these words, or followed by /year,
+# is a reference, not a phone ("prot. n. 0046262/2021", "pratica n. 0409498").
+_REFERENCE_CONTEXT = re.compile(
+    r"(?i)\b(?:prot|protocollo|pratica|fascicolo|fasc|ordine|order|rif|riferimento|ref|"
+    r"determina|delibera|sentenza|ricorso|verbale|ticket|file|case|claim)\b\W{0,3}"
+    r"(?:(?:n|nr|no|num|numero|number)\b\W{0,3})?$"
+)
+_YEAR_SUFFIX = re.compile(r"/(?:19|20)\d\d$")
 _NUMBER_SEPARATORS = re.compile(r"[\s.\-/()]")
 _NOT_DIGIT = re.compile(r"\D")
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5))")
@@ -61,12 +76,25 @@ def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> Non
     if "@" not in text:
         return
     for m in _EMAIL.finditer(text):
+        if _is_message_id(text, m.start(), m.end()):
+            continue
         try:
             validate_email(m.group(), check_deliverability=False)
         except EmailNotValidError:
             continue
         out.append(PiiFound("email", m.start(), m.end(), mask("email", m.group())))
         taken.append(m.span())
+
+
+def _is_message_id(text: str, start: int, end: int) -> bool:
+    """A Usenet or mail Message-ID (``<1993Apr5.123456.12345@cs.cmu.edu>``): in angle brackets,
+    after a cue ("In article", "Message-ID:", "References:") or with a machine-made local part."""
+    if not (text[start - 1 : start] == "<" and text[end : end + 1] == ">"):
+        return False
+    if _MESSAGE_ID_CUE.search(text[max(0, start - 40) : start]):
+        return True
+    local = text[start : text.index("@", start)]
+    return sum(c.isdigit() for c in local) >= 6
 
 
 def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
@@ -109,6 +137,13 @@ def _fiscal_codes(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) 
             taken.append(m.span())
 
 
+def _prefixed_vat_numbers(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
+    for m in _VAT_PREFIXED.finditer(text):
+        if not _overlaps(m.span(), taken) and iva.is_valid(m.group(1)):
+            out.append(PiiFound("vat_number", m.start(), m.end(), mask("vat_number", m.group())))
+            taken.append(m.span())
+
+
 def _numbers(text: str, region: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
     for m in _NUMBER.finditer(text):
         if _overlaps(m.span(), taken):
@@ -130,6 +165,8 @@ def _classify_number(text: str, start: int, raw: str, digits: str, region: str) 
         return "vat_number" if iva.is_valid(digits) else None
     if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
         return "payment_card"
+    if _YEAR_SUFFIX.search(raw) or _REFERENCE_CONTEXT.search(text[max(0, start - 30) : start]):
+        return None  # a protocol or file number
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -152,6 +189,7 @@ def find_pii(text: str, phone_region: str = "IT") -> list[PiiFound]:
     _emails(text, taken, found)
     _ibans(text, taken, found)
     _fiscal_codes(text, taken, found)
+    _prefixed_vat_numbers(text, taken, found)
     _numbers(text, phone_region, taken, found)
     found.sort(key=lambda f: f.start)
     return found

@@ -66,6 +66,7 @@ class LexiconEntry:
     words: str  # normalized words, single-spaced, no padding
     file: str
     line: int
+    derived: bool = False  # a form or spelling the line stands for besides its own
 
     @property
     def is_allow(self) -> bool:

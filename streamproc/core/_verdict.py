@@ -13,11 +13,14 @@ from streamproc.core._pii import PiiFound
 __all__ = [
     "ACTION_ORDER",
     "CATEGORY_ORDER",
+    "CONTEXTUAL",
+    "SEVERE_ACTIONS",
     "Findings",
     "Verdict",
     "category_reason",
     "escalate_borderline",
     "escalation_reason",
+    "held_reason",
     "lexicon_match",
     "link_match",
     "pii_match",
@@ -25,16 +28,35 @@ __all__ = [
 
 ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
 CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
+CONTEXTUAL: Final = frozenset({"insult", "threat", "hate", "illegal"})
+"""Categories whose matches are read in context: aimed at someone, or used generally."""
+SEVERE_ACTIONS: Final = frozenset({"block", "report_platform", "report_authorities"})
+"""Actions against a citizen that need a sure match; otherwise a person decides."""
 
 
 class Findings:
     """What the matches of one comment amount to, before the policy's actions."""
 
-    __slots__ = ("borderline", "confirmed", "ladders", "langs", "matches", "rules")
+    __slots__ = (
+        "aimed",
+        "borderline",
+        "confirmed",
+        "general",
+        "ladders",
+        "langs",
+        "matches",
+        "rules",
+        "sure",
+    )
 
     def __init__(self) -> None:
         self.matches: list[Match] = []
         self.confirmed: set[str] = set()
+        # Categories sure enough for severe actions: a grave term aimed at someone, or
+        # corroborated by another rule of its language.
+        self.sure: set[str] = set()
+        self.aimed: list[str] = []  # weak insult rules confirmed by being said of someone
+        self.general: dict[str, list[str]] = {}  # category -> "rule (cue)" read as general use
         self.borderline: set[str] = set()
         self.rules: dict[str, list[str]] = {}
         self.langs: list[str] = []
@@ -79,6 +101,18 @@ def escalate_borderline(found: Findings, verdict: Verdict) -> None:
             f"{category} (borderline, for human review): "
             f"{', '.join(sorted(set(found.rules[category])))}"
         )
+        general = found.general.get(category)
+        if general:
+            verdict.reasons.append(
+                f"{category}: used generally, not aimed at anyone: {', '.join(general)}"
+            )
+
+
+def held_reason(category: str, held: list[str]) -> str:
+    return (
+        f"{category}: {', '.join(held)} held for a person"
+        " (not a grave term aimed at someone, nor corroborated by another rule)"
+    )
 
 
 def lexicon_match(f: Found) -> Match:

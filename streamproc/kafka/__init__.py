@@ -4,13 +4,18 @@ Nothing in ``streamproc.core`` imports this package. Running Kafka on one machin
 broker) is :mod:`streamproc.local`'s business.
 """
 
-from streamproc.kafka._admin import KafkaUnavailableError, admin_client
+from streamproc.kafka._admin import admin_client
 from streamproc.kafka._declarations import (
     DeclarationError,
     TopicDeclaration,
     TopicDeclarations,
     load_declarations,
     parse_declarations,
+)
+from streamproc.kafka._diagnose import (
+    KafkaAuthenticationError,
+    KafkaUnavailableError,
+    check_connection,
 )
 from streamproc.kafka._paths import resource_path
 from streamproc.kafka._settings import (
@@ -37,6 +42,7 @@ __all__ = [
     "ClusterTopic",
     "DeclarationError",
     "Difference",
+    "KafkaAuthenticationError",
     "KafkaSettings",
     "KafkaSettingsError",
     "KafkaUnavailableError",
@@ -47,6 +53,7 @@ __all__ = [
     "Topology",
     "admin_client",
     "apply",
+    "check_connection",
     "cluster_topics",
     "load_declarations",
     "parse_declarations",

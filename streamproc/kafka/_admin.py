@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from streamproc.core._errors import StreamprocError
+from streamproc.kafka._diagnose import (
+    KafkaAuthenticationError,
+    KafkaUnavailableError,
+    check_connection,
+)
 from streamproc.kafka._settings import KafkaSettings
-
-
-class KafkaUnavailableError(StreamprocError, ConnectionError):
-    """No broker of the configured cluster could be reached."""
 
 
 @asynccontextmanager
@@ -28,8 +28,18 @@ async def admin_client(
         await admin.start()
     except (KafkaError, OSError) as exc:
         await admin.close()
+        # aiokafka says "Unable to bootstrap" whatever the cause: find out which it was.
+        detail = ""
+        try:
+            await check_connection(settings)
+        except KafkaAuthenticationError as refused:
+            raise KafkaAuthenticationError(
+                f"Kafka at {settings.describe()} refused the connection: {refused}"
+            ) from exc
+        except KafkaUnavailableError as unreachable:
+            detail = f" ({unreachable})"
         raise KafkaUnavailableError(
-            f"cannot reach Kafka at {settings.describe()}: {exc}. "
+            f"cannot reach Kafka at {settings.describe()}: {exc}{detail}. "
             "Set STREAMPROC_BROKER, or start a local broker with `streamproc broker start`."
         ) from exc
     try:

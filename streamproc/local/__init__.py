@@ -22,15 +22,18 @@ from streamproc.local._services import (
     service_env,
     streamproc_command,
 )
+from streamproc.local._tls import BrokerSecurity, TlsSetupError
 
 __all__ = [
     "DEFAULT_PORT",
     "BrokerError",
+    "BrokerSecurity",
     "BrokerStatus",
     "ChildProcess",
     "KafkaFetchError",
     "LocalBroker",
     "ServiceProcess",
+    "TlsSetupError",
     "WorkerProcess",
     "default_broker_dir",
     "ensure_kafka_jars",

@@ -8,6 +8,7 @@ Everything about one broker lives in its data directory::
     kafka-logs/         log.dirs (formatted once; a restart keeps the data)
     broker.log          the JVM's console output
     broker.pid          pid of the running JVM, which leads its own process group
+    tls/                the throwaway CA and broker keystore (security mode only)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from streamproc.core._errors import StreamprocError
+from streamproc.kafka import KafkaSettings
 from streamproc.local._jars import ensure_kafka_jars, file_lock
 from streamproc.local._paths import default_broker_dir, resource_path
 from streamproc.local._probe import broker_answers, run_sync, tcp_open
@@ -35,6 +37,13 @@ from streamproc.local._process import (
     signal_group,
     terminate_group,
     wait_gone,
+)
+from streamproc.local._tls import (
+    BrokerSecurity,
+    TlsFiles,
+    client_environment,
+    listener_properties,
+    scram_format_argument,
 )
 
 DEFAULT_PORT = 9092
@@ -70,8 +79,11 @@ class LocalBroker:
     """A single-node KRaft broker whose state lives in *data_dir*.
 
     *port* defaults to the port recorded by the previous start, else 9092; *controller_port*
-    to the recorded one, else a free port. Start it with :meth:`start` (it keeps running after
-    this process exits) and stop it with :meth:`stop`, from this or any other process.
+    to the recorded one, else a free port. With *security* the client port is a SASL_SSL
+    listener (SCRAM-SHA-512, certificates of a CA generated into the data dir) instead of
+    PLAINTEXT; :meth:`client_env` gives the variables with which services authenticate. Start
+    it with :meth:`start` (it keeps running after this process exits) and stop it with
+    :meth:`stop`, from this or any other process.
     """
 
     def __init__(
@@ -82,12 +94,15 @@ class LocalBroker:
         controller_port: int | None = None,
         heap: str = DEFAULT_HEAP,
         cache: Path | None = None,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self.data_dir = (data_dir or default_broker_dir()).expanduser().resolve()
         self._port = port
         self._controller_port = controller_port
         self.heap = heap
         self.cache = cache
+        self.security = security
+        self.tls = TlsFiles(self.data_dir / "tls")
 
     # Files -------------------------------------------------------------------------------
 
@@ -168,6 +183,8 @@ class LocalBroker:
             if current.stale_pid is not None:
                 self.pid_file.unlink(missing_ok=True)
             port, controller_port = self._choose_ports()
+            if self.security is not None:
+                self.tls.ensure()
             self._write_config(port, controller_port)
             lib = ensure_kafka_jars(self.cache)
             if not (self.log_dirs / "meta.properties").is_file():
@@ -206,16 +223,29 @@ class LocalBroker:
         )
         return port, controller_port
 
+    def client_env(self) -> dict[str, str]:
+        """The ``STREAMPROC_*`` security variables a client of this broker needs (none for a
+        PLAINTEXT broker); ``STREAMPROC_BROKER`` is the bootstrap :meth:`start` returns."""
+        if self.security is None:
+            return {}
+        return client_environment(self.security, self.tls)
+
+    def client_settings(self, bootstrap: str) -> KafkaSettings:
+        """The Kafka settings with which a client connects to this broker at *bootstrap*."""
+        return KafkaSettings.from_env({**self.client_env(), "STREAMPROC_BROKER": bootstrap})
+
     def _write_config(self, port: int, controller_port: int) -> None:
+        # The client listener is named after its protocol: PLAINTEXT, or SASL_SSL.
+        client = "PLAINTEXT" if self.security is None else "SASL_SSL"
         properties = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@{_HOST}:{controller_port}",
-            "listeners": f"PLAINTEXT://{_HOST}:{port},CONTROLLER://{_HOST}:{controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{_HOST}:{port}",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listeners": f"{client}://{_HOST}:{port},CONTROLLER://{_HOST}:{controller_port}",
+            "advertised.listeners": f"{client}://{_HOST}:{port}",
+            "listener.security.protocol.map": f"{client}:{client},CONTROLLER:PLAINTEXT",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "inter.broker.listener.name": client,
             "log.dirs": str(self.log_dirs),
             # One node: every replication factor and ISR minimum must be 1.
             "default.replication.factor": "1",
@@ -234,6 +264,8 @@ class LocalBroker:
             "auto.create.topics.enable": "false",
             "num.partitions": "1",
         }
+        if self.security is not None:
+            properties.update(listener_properties(self.security, self.tls))
         header = "# Generated by streamproc at every `broker start`; edits are overwritten.\n"
         body = "".join(f"{key}={value}\n" for key, value in properties.items())
         self.config_file.write_text(header + body)
@@ -279,7 +311,9 @@ class LocalBroker:
             return result.stdout
 
         cluster_id = run("random-uuid").strip().splitlines()[-1].strip()
-        run("format", "-t", cluster_id, "-c", str(self.config_file))
+        security = self.security
+        scram = () if security is None else ("--add-scram", scram_format_argument(security))
+        run("format", "-t", cluster_id, "-c", str(self.config_file), *scram)
 
     def _launch(self, lib: Path, *, die_with_parent: bool) -> subprocess.Popen[bytes]:
         command = self._java(lib, "kafka.Kafka", str(self.config_file), heap=self.heap)
@@ -312,7 +346,8 @@ class LocalBroker:
                     f"the broker exited with code {code} while starting; "
                     f"last lines of {self.log_file}:\n{self.log_tail()}"
                 )
-            if tcp_open(_HOST, port) and run_sync(broker_answers(f"{_HOST}:{port}")):
+            settings = self.client_settings(f"{_HOST}:{port}")
+            if tcp_open(_HOST, port) and run_sync(broker_answers(settings)):
                 return
             if time.monotonic() >= deadline:
                 raise BrokerError(

@@ -10,6 +10,8 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from streamproc.kafka import KafkaSettings
+
 T = TypeVar("T")
 
 
@@ -33,12 +35,14 @@ def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-async def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
-    """True if a metadata request to *bootstrap* lists at least one broker."""
+async def broker_answers(broker: str | KafkaSettings, timeout: float = 5.0) -> bool:
+    """True if a metadata request to *broker* (a PLAINTEXT bootstrap address, or the settings
+    of a secured one) lists at least one broker."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    settings = KafkaSettings(bootstrap_servers=(broker,)) if isinstance(broker, str) else broker
     timeout_ms = int(timeout * 1000)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    admin = AIOKafkaAdminClient(**settings.client_kwargs(), request_timeout_ms=timeout_ms)
     try:
         with quiet_aiokafka():
             await asyncio.wait_for(admin.start(), timeout)

@@ -31,9 +31,14 @@ __all__ = [
 
 
 def run_worker(settings: WorkerSettings) -> None:
-    """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM)."""
+    """Run a worker in the foreground until it is stopped (SIGINT/SIGTERM).
+
+    Raises :class:`~streamproc.kafka.KafkaUnavailableError` (or its subclass
+    :class:`~streamproc.kafka.KafkaAuthenticationError`) if Kafka refuses it at start-up.
+    """
     from streamproc._health import Health
     from streamproc.core import COMPILE_FAILED, CORE_BUILD
+    from streamproc.kafka import check_connection
     from streamproc.worker._lifecycle import WorkerProcess
 
     logging.getLogger("streamproc.worker").log(
@@ -41,6 +46,8 @@ def run_worker(settings: WorkerSettings) -> None:
     )
     metrics = WorkerMetrics(settings.topology.channels)
     health = Health()
+    # A wrong password or TLS setting is a clear error here, not a traceback or a retry loop.
+    asyncio.run(check_connection(settings.kafka))
     watcher = PolicyWatcher(settings.kafka, settings.topology.policy, metrics, settings.policy_path)
     engines = asyncio.run(watcher.load())  # the policy in force before the first comment
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -108,8 +108,12 @@ class Service:
                 total += float(value)
         return total
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-6000:] if self.log_path.exists() else ""
+    def log(self, chars: int | None = 6000) -> str:
+        """The end of the service's log (all of it with ``chars=None``)."""
+        if not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(errors="replace")
+        return text if chars is None else text[-chars:]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

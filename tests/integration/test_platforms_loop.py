@@ -4,6 +4,7 @@ local stand-ins that speak each platform's documented shapes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -13,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streamproc.kafka import KafkaSettings, TopicDeclarations
+from streamproc.kafka import KafkaSettings, TopicDeclarations, topology
 from streamproc.local.platforms import (
     Accounts,
     StandIns,
@@ -27,7 +29,13 @@ from streamproc.local.platforms import (
     youtube_comment,
 )
 from tests.integration._platforms import Service, outcomes, read_json, validate, wait_for
-from tests.integration._streaming import Worker, streamproc_env, unique
+from tests.integration._streaming import (
+    Worker,
+    publish,
+    read_dead_letters,
+    streamproc_env,
+    unique,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -456,3 +464,95 @@ def test_employee_directory_takes_effect_without_a_restart(loop: Loop, tmp_path:
         loop.settings, "comments.facebook", lambda d: d["id"] == f"facebook:{comment}"
     )
     assert comments[0]["author"]["role"] == "employee"
+
+
+# Distinctive personal data, valid so that the engine recognizes it: none of it may appear in
+# any log, metric, dead-letter header, decision reason or reply, or outcome record.
+PLANTED = {
+    "email": "zqx.leak.7731@example.org",
+    "phone": "+39 347 555 0199",
+    "iban": "IT60X0542811101000000123456",
+    "fiscal code": "RSSMRA85T10A562S",
+    "card": "4111 1111 1111 1111",
+    "name": "Zorbulina Leakova",
+}
+
+
+def _forms(value: str) -> set[str]:
+    """The value as written, and as digits and letters only (a log could reformat it)."""
+    return {value, "".join(ch for ch in value if ch.isalnum())}
+
+
+def test_no_personal_data_leaks_into_logs_metrics_dead_letters_or_outcomes(loop: Loop) -> None:
+    text = (
+        f"Scrivete a {PLANTED['email']} o al {PLANTED['phone']}, IBAN {PLANTED['iban']}, "
+        f"CF {PLANTED['fiscal code']}, carta {PLANTED['card']}. Sei uno stronzo."
+    )
+    comment = f"{unique('9')}_{unique('8')}"
+    body = facebook_comment(
+        loop.accounts,
+        comment_id=comment,
+        post_id="901097836652708",
+        user_id=unique("10"),
+        name=PLANTED["name"],
+        text=text,
+        created_at=AT,
+    )
+    assert loop.webhook("facebook", body) == 200
+    # The same data in deliveries that are refused: a bad signature, a broken body.
+    assert loop.webhook("facebook", body, {"X-Hub-Signature-256": "sha256=" + "0" * 64}) == 403
+    assert loop.webhook("facebook", body[:-7], None) == 400
+    # And in a record the worker cannot use (no author): a dead letter.
+    broken = {"id": unique("pii-"), "channel": "facebook", "text": text, "created_at": AT}
+    publish(loop.settings, [json.dumps(broken).encode()])
+
+    cid = f"facebook:{comment}"
+    found = outcomes(loop.settings, cid, _done("remove", "warn"))
+    assert found, "the comment was acted on"
+    decisions = read_json(loop.settings, "moderation.actions", lambda d: d["comment_id"] == cid)
+    assert decisions and "pii" in decisions[0]["categories"]
+    (letter,) = read_dead_letters(loop.settings, [str(broken["id"])])[str(broken["id"])]
+    assert dict(letter.headers)["streamproc.error"] == b"invalid_comment"
+
+    places: dict[str, str] = {
+        "worker log": loop.worker.log(10**7),
+        "connect log": loop.connect.log(None),
+        "sink log": loop.sink.log(None),
+        "worker metrics": loop.worker.metrics(),
+        "connect metrics": loop.connect.get("/metrics")[1],
+        "sink metrics": loop.sink.get("/metrics")[1],
+        "decision reasons and replies": json.dumps(
+            [[d["reasons"], d.get("reply"), d.get("escalation")] for d in decisions]
+        ),
+        "outcomes": json.dumps(list(found.values())),
+    }
+    letters = asyncio.run(_dead_letter_headers(loop.settings))
+    places["dead-letter headers"] = json.dumps(letters)
+    leaks = [
+        (what, where)
+        for what, value in PLANTED.items()
+        for form in _forms(value)
+        for where, content in places.items()
+        if form in content
+    ]
+    assert leaks == []
+    assert len(places["worker log"]) > 0 and "streamproc_" in places["worker metrics"]
+
+
+async def _dead_letter_headers(settings: KafkaSettings) -> list[list[str]]:
+    """The headers of every record on the dead-letter topic."""
+    topic = "moderation.deadletter"
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(topology().partitions_of(topic))]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        headers: list[list[str]] = []
+        while batch := await consumer.getmany(timeout_ms=1000):
+            for records in batch.values():
+                for r in records:
+                    headers.append([f"{k}={v.decode('utf-8', 'replace')}" for k, v in r.headers])
+        return headers
+    finally:
+        await consumer.stop()

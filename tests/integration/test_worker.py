@@ -8,13 +8,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from streamproc.connect import publish_lines
 from streamproc.core import DEFAULT_PACK_PATH, read_pack_files
-from streamproc.kafka import KafkaSettings, TopicDeclarations
+from streamproc.kafka import KafkaSettings, TopicDeclarations, topology
 
 from ._streaming import (
     Worker,
@@ -192,3 +193,133 @@ def test_a_published_policy_is_hot_reloaded(
         assert 'streamproc_policy_info{version="hot-1+' in worker.metrics()
     finally:
         publish_policy(DEFAULT_PACK_PATH)
+
+
+def test_every_naughty_string_gets_a_decision_or_a_dead_letter(
+    worker: Worker, kafka_settings: KafkaSettings
+) -> None:
+    """The Big List of Naughty Strings as comment texts and as author ids, through publish and
+    the worker: each comment one decision or one dead letter, and the stream goes on."""
+    from tests.unit.test_hostile_input import BLNS
+
+    run = unique()
+    comments = [comment(s, author=f"{run}-t", id=f"{run}-t{i}") for i, s in enumerate(BLNS)]
+    comments += [comment("ciao", author=s, id=f"{run}-a{i}") for i, s in enumerate(BLNS)]
+    lines = [orjson.dumps(c) for c in comments]
+    summary = asyncio.run(publish_lines(kafka_settings, lines))
+    assert summary.unsent_from is None, summary
+    ids = [str(c["id"]) for c in comments]
+    # An empty author id has no key to route by: publish refuses it or the worker does.
+    refused = {f"{run}-a{i}" for i, s in enumerate(BLNS) if not s}
+    after = comment("Grazie, tutto chiaro.", author=run)
+    publish(kafka_settings, [after])
+    decided = read_decisions(kafka_settings, [*ids, str(after["id"])])
+    dead = read_dead_letters(kafka_settings, refused)
+    assert set(decided) == set(ids) - refused | {after["id"]}
+    assert all(len(d) == 1 for d in decided.values()), "one decision each"
+    assert set(dead) == refused
+    assert {dict(r.headers)["streamproc.error"] for rs in dead.values() for r in rs} == {
+        b"invalid_comment"
+    }
+
+
+def test_a_policy_published_under_load_switches_cleanly(
+    worker: Worker, kafka_settings: KafkaSettings, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """While comments stream in, a new policy is published: every comment gets one decision,
+    each decision is what the policy it names decides (never a half-built one), and on each
+    partition of moderation.actions the version changes once, from the old to the new."""
+    import threading
+
+    run = unique()
+    word = f"zq{run[-6:]}x"
+    version = f"load-{run[-6:]}"
+    files = read_pack_files(DEFAULT_PACK_PATH)
+    pack = tmp_path / "pack"
+    for name, text in files.items():
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text(text)
+    (pack / "lexicons/it/spam.txt").write_text(files["lexicons/it/spam.txt"] + f"\n{word}\n")
+    policy = (pack / "policy.yaml").read_text()
+    (pack / "policy.yaml").write_text(
+        policy.replace('version: "2026.11.0"', f'version: "{version}"')
+    )
+
+    comments = [
+        comment(f"comprate {word} adesso" if i % 5 == 0 else "Grazie!", author=f"{run}-{i % 97}")
+        for i in range(9000)
+    ]
+    lines = [orjson.dumps(c) for c in comments]
+    sent: list[Any] = []
+    sender = threading.Thread(
+        target=lambda: sent.append(asyncio.run(publish_lines(kafka_settings, lines, rate=2000)))
+    )
+    env = worker_env(kafka_bootstrap)
+
+    def publish_policy(path: Path) -> None:
+        subprocess.run(
+            [*streamproc_command(), "policy", "publish", str(path)],
+            env=env,
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+
+    sender.start()
+    try:
+        time.sleep(1.5)
+        publish_policy(pack)
+        sender.join(120)
+        assert sent and sent[0].unsent_from is None and not sent[0].dead_letters
+        ids = {str(c["id"]) for c in comments}
+        records = asyncio.run(_read_records(kafka_settings, "moderation.actions", ids, timeout=120))
+    finally:
+        publish_policy(DEFAULT_PACK_PATH)
+
+    by_id = {str(c["id"]): str(c["text"]) for c in comments}
+    decisions = {orjson.loads(r.value)["comment_id"]: r for r in records}
+    assert len(records) == len(decisions) == len(comments), "one decision each"
+    by_partition: dict[int, list[tuple[int, str]]] = {}
+    versions = set()
+    for record in records:
+        d = orjson.loads(record.value)
+        new = d["policy_version"].startswith(f"{version}+")
+        versions.add(new)
+        if word in by_id[d["comment_id"]]:
+            # The word is spam only under the new policy: the decision matches its version.
+            assert ("spam" in d["categories"]) == new, d
+        by_partition.setdefault(record.partition, []).append(
+            (record.offset, "new" if new else "old")
+        )
+    assert versions == {False, True}, "the switch happened during the stream"
+    for partition, seen in by_partition.items():
+        order = [v for _, v in sorted(seen)]
+        assert order == sorted(order, key=lambda v: v == "new"), f"partition {partition} went back"
+
+
+async def _read_records(
+    settings: KafkaSettings, topic: str, ids: set[str], timeout: float
+) -> list[Any]:
+    """Every record of ``topic`` whose key is one of ``ids``, with partition and offset."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), enable_auto_commit=False)
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        tps = [TopicPartition(topic, p) for p in range(topology().partitions_of(topic))]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        keys: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and keys != ids:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for part in batch.values():
+                for record in part:
+                    key = record.key.decode()
+                    if key in ids:
+                        keys.add(key)
+                        found.append(record)
+    finally:
+        await consumer.stop()
+    return found

@@ -20,7 +20,7 @@ MINI_LEXICONS = {
         "mia rendita | confidence=low\n"
     ),
     "lexicons/it/spam.txt": "guadagna subito\nscrivimi su whatsapp\n",
-    "lexicons/it/illegal.txt": "certificati medici falsi\n",
+    "lexicons/it/illegal.txt": "certificati medici falsi | severity=high\n",
     "lexicons/it/copyright.txt": "film completo gratis\n",
     "lexicons/it/off_topic.txt": "cerco fidanzata | confidence=low\n",
     "lexicons/it/confidential.txt": "documento interno\n",

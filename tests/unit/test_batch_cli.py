@@ -87,3 +87,27 @@ def test_policy_check_reports_file_and_line(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     number = len(spam.read_text().splitlines())
     assert f"lexicons/it/spam.txt:{number}: error:" in bad.stderr
+
+
+def test_every_naughty_string_through_the_command(tmp_path: Path) -> None:
+    """The Big List of Naughty Strings as texts and as author ids, and the raw strings as lines:
+    one decision or one dead letter for every non-blank line, and the command ends normally."""
+    from .test_hostile_input import BLNS
+
+    lines = [line(i, s) for i, s in enumerate(BLNS)]
+    lines += [line(len(BLNS) + i, "ciao", author=s) for i, s in enumerate(BLNS)]
+    raw = [s.encode() for s in BLNS if "\n" not in s and "\r" not in s]
+    source = tmp_path / "naughty.ndjson"
+    source.write_bytes(b"\n".join(lines + raw) + b"\n")
+    dead = tmp_path / "dead.ndjson"
+    result = CliRunner().invoke(
+        main, ["moderate", str(source), "-o", str(tmp_path / "out"), "--dead-letter", str(dead)]
+    )
+    assert result.exit_code == 1, result.output  # some raw lines are not JSON
+    decisions = (tmp_path / "out").read_bytes().splitlines()
+    letters = [orjson.loads(x) for x in dead.read_bytes().splitlines()]
+    blank = sum(1 for s in raw if not s.strip())
+    assert len(decisions) + len(letters) + blank == len(lines) + len(raw)
+    assert len(decisions) >= 2 * len(BLNS) - 1  # every comment but the empty author id
+    assert {d["error"] for d in letters} <= {"invalid_json", "invalid_comment"}
+    assert all(d["source"].endswith(f":{d['line']}") for d in letters)

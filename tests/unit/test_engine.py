@@ -99,7 +99,7 @@ def test_replaying_a_comment_adds_no_second_strike(
             "I will kill you",
             ["remove", "block", "report_platform", "report_authorities", "escalate"],
         ),
-        ("figlio di troia", ["remove", "block", "report_platform"]),
+        ("sei un figlio di troia", ["remove", "block", "report_platform"]),
         ("vendo certificati medici falsi", ["remove", "block", "report_platform"]),
     ],
 )

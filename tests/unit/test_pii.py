@@ -86,6 +86,9 @@ def test_phone_numbers(fake: Faker) -> None:
         "dal 2019 al 2024",
         "ho pagato 1.250.000 lire",
         "protocollo 2026/000123",
+        "prot. n. 0046262/2021",  # would be a Swedish number (0046...) but for the /year
+        "pratica n. 0409498",
+        "rif. 0039 333 1234567",  # a reference cue before the digits
     ],
 )
 def test_numbers_that_are_not_phones(text: str) -> None:
@@ -96,6 +99,20 @@ def test_vat_numbers(fake: Faker) -> None:
     for _ in range(500):
         vat = fake.company_vat()[2:]  # Faker writes IT + 11 digits
         assert kinds(f"la mia P.IVA {vat}") == [("vat_number", vat)]
+
+
+def test_vat_numbers_written_with_the_country_prefix_or_a_verb(fake: Faker) -> None:
+    for _ in range(200):
+        vat = fake.company_vat()  # IT + 11 digits, no space
+        assert kinds(f"fattura a {vat} grazie") == [("vat_number", vat)]
+    assert kinds("IT01114601007") == []  # wrong check digit
+    assert kinds("la partita iva è 39099600296") == [("vat_number", "39099600296")]
+
+
+def test_message_ids_are_not_email_addresses() -> None:
+    assert kinds("In article <1993Apr5.123456.12345@cs.cmu.edu> he wrote") == []
+    assert kinds("Message-ID: <abc.def@news.example.org>") == []
+    assert kinds("Mario Rossi <mario.rossi@example.com>") == [("email", "mario.rossi@example.com")]
 
 
 def test_vat_number_with_a_wrong_check_digit_is_not_personal_data() -> None:

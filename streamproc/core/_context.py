@@ -1,0 +1,67 @@
+"""The context of a match: is the word aimed at someone, or used generally, quoted or reported?
+
+An insult aimed at the person addressed ("sei un idiota", "@mario cretino") is a violation; the
+same word in a proverb ("non discutere mai con un idiota"), in a quotation or in reported speech
+("Camus wrote that ... whether to kill yourself") is at most borderline, for a person to judge.
+Read on the sentence that holds the match, and only on the slow path (something matched).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+__all__ = ["MatchContext", "match_context"]
+
+_CURLY_APOSTROPHE: Final = "\u2019"
+_SENTENCE_END: Final = re.compile(r"[.!?;\n]")
+_QUOTES: Final = frozenset('"“”«»„')
+# Second person, a vocative @mention: the word is said to someone.
+_TARGET: Final = re.compile(
+    r"@\w|\b(?:you|you're|youre|your|yourself|yourselves|ur|sei|siete|tu|te|ti|voi|vi|"
+    r"tuo|tua|tuoi|tue|vostro|vostra|vostri|vostre)\b"
+)
+# Before the match in its sentence: reported speech, a hypothetical, a proverb's frame.
+_GENERIC_BEFORE: Final = re.compile(
+    r"\b(?:(?:wrote|writes|said|says|thinks|thought|believes|believed) that|"
+    r"according to|whether|as the saying goes|the saying|proverb|quote|quoted|the world thinks|"
+    r"(?:ha scritto|scrisse|scriveva|scrive|ha detto|disse|diceva|dice|dicono|pensa|pensano) che|"
+    r"secondo cui|come diceva|come dice|proverbio|citazione|"
+    r"never argue with|don't argue with|do not argue with|"
+    r"non discutere mai con|mai discutere con|non litigare mai con)\b"
+)
+
+
+# Right before the match: the word is predicated of the person addressed ("sei un", "you're
+# a", "@mario").
+_PREDICATE: Final = re.compile(
+    r"(?:\b(?:sei|siete|you are|you're|youre|u r|ur)\s+"
+    r"(?:(?:proprio|solo|davvero|veramente|just|really|such|so|a|an|the|un|uno|una|un'|"
+    r"dei|degli|delle|gran|grande|brutto|brutta|big|total|complete)\s*){0,3}"
+    r"|@\w+[\s,:]*)$"
+)
+
+
+class MatchContext(NamedTuple):
+    targeted: bool  # aimed at someone: second person, an @mention in the sentence
+    generic: str | None  # why it reads as general use (the cue), or None
+    predicated: bool = False  # said of the person addressed, right before the word
+
+
+def match_context(text: str, start: int, end: int) -> MatchContext:
+    """The context of the match ``text[start:end]``, from the sentence that holds it."""
+    begin = 0
+    for m in _SENTENCE_END.finditer(text, 0, start):
+        begin = m.end()
+    after = _SENTENCE_END.search(text, end)
+    finish = after.start() if after is not None else len(text)
+    before = text[begin:start].lower().replace(_CURLY_APOSTROPHE, "'")
+    sentence = text[begin:finish].lower().replace(_CURLY_APOSTROPHE, "'")
+    quotes = sum(c in _QUOTES for c in before)
+    if quotes % 2 == 1:
+        return MatchContext(False, "quoted")
+    cue = _GENERIC_BEFORE.search(before)
+    if cue is not None:
+        return MatchContext(False, cue.group())
+    predicated = _PREDICATE.search(before[-40:]) is not None
+    return MatchContext(predicated or _TARGET.search(sentence) is not None, None, predicated)

@@ -1,0 +1,69 @@
+"""Settings of ``streamproc review``, from ``STREAMPROC_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamproc._paths import cache_dir
+from streamproc._settings import env_field, from_env, settings_help
+from streamproc.kafka import KafkaSettings
+
+__all__ = ["ReviewSettings", "default_database_url"]
+
+
+def default_database_url() -> str:
+    """An SQLite file in the cache directory: zero set-up on one machine."""
+    return f"sqlite:///{cache_dir() / 'review' / 'review.db'}"
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    database_url: str = env_field(
+        "STREAMPROC_REVIEW_DATABASE",
+        default_factory=default_database_url,
+        help="SQLAlchemy URL: sqlite:///FILE, or postgresql+psycopg://user:pw@host/db",
+        shown="sqlite:///$STREAMPROC_CACHE/review/review.db",
+    )
+    group_id: str = env_field("STREAMPROC_REVIEW_GROUP", "streamproc-review", "consumer group")
+    port: int = env_field("STREAMPROC_REVIEW_PORT", 8470, "the console (HTTP)")
+    address: str = env_field("STREAMPROC_REVIEW_ADDRESS", "127.0.0.1", "the console's address")
+    metrics_port: int = env_field(
+        "STREAMPROC_REVIEW_METRICS_PORT", 9467, "/metrics, /healthz, /readyz (0: none)"
+    )
+    metrics_address: str = env_field("STREAMPROC_METRICS_ADDRESS", "0.0.0.0", "their address")
+    secure_cookies: int = env_field(
+        "STREAMPROC_REVIEW_SECURE_COOKIES",
+        1,
+        "1: cookies only over HTTPS (0: local HTTP)",
+    )
+    session_hours: float = env_field(
+        "STREAMPROC_REVIEW_SESSION_HOURS", 10.0, "hours a sign-in lasts"
+    )
+    login_attempts: int = env_field(
+        "STREAMPROC_REVIEW_LOGIN_ATTEMPTS", 5, "failed sign-ins per name and address per 15 min"
+    )
+    actions_topic: str = "moderation.actions"
+    outcomes_topic: str = "moderation.outcomes"
+    comment_topics: tuple[str, ...] = ()
+    reviews_topic: str = "moderation.reviews"
+    dead_letter_topic: str = "moderation.deadletter"
+    commit_interval: float = 1.0
+    log_level: str = env_field(
+        "STREAMPROC_LOG_LEVEL", "WARNING", "DEBUG, INFO, WARNING or ERROR", parse=str.upper
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ReviewSettings:
+        from streamproc.kafka import topology
+
+        env = os.environ if environ is None else environ
+        overrides.setdefault("comment_topics", topology().comment_topics)
+        return from_env(cls, env, kafka=KafkaSettings.from_env(env), **overrides)
+
+    @classmethod
+    def help(cls) -> str:
+        return settings_help(cls)

@@ -1,0 +1,251 @@
+"""The review console end to end: a real broker, the `streamproc review serve` process on an
+SQLite file, and Debian's chromium driven through its chromedriver (no browser download).
+
+Decisions (made by the real engine on sample comments) and their comments go in; cases appear;
+a bad record becomes a dead letter; a reviewer signs in, opens a case (matches highlighted,
+the author masked), overturns it, and the overturn goes out on moderation.reviews in the format
+the worker applies; a reviewer cannot open an employee's case, compliance can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from streamproc.core import Engine, MemoryStrikeStore, load_pack
+from streamproc.kafka import KafkaSettings, TopicDeclarations
+from streamproc.local import ChildProcess, free_port, service_env, streamproc_command
+from streamproc.review import Store, open_database
+from streamproc.worker._pipeline import _parse_review as worker_parse_review
+
+from ._platforms import wait_for
+from ._streaming import _read, read_dead_letters, unique
+
+pytestmark = pytest.mark.kafka
+
+SAMPLES = Path(__file__).parents[2] / "streamproc" / "samples" / "comments.ndjson"
+PASSWORD = "a password for the tests"
+
+
+def sample(prefix: str) -> dict[str, Any]:
+    for line in SAMPLES.read_text().splitlines():
+        doc = orjson.loads(line)
+        if doc["text"].startswith(prefix):
+            return dict(doc)
+    raise LookupError(prefix)
+
+
+class Console:
+    def __init__(self, url: str, database: str, process: ChildProcess, metrics: int) -> None:
+        self.url = url
+        self.database = database
+        self.process = process
+        self.metrics_port = metrics
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics") as r:
+            return str(r.read().decode())
+
+
+@pytest.fixture(scope="module")
+def console(
+    kafka_bootstrap: str, kafka_topics: TopicDeclarations, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    directory = tmp_path_factory.mktemp("review")
+    database = f"sqlite:///{directory / 'review.db'}"
+    port, metrics = free_port(), free_port()
+    env = service_env(
+        kafka_bootstrap,
+        STREAMPROC_REVIEW_DATABASE=database,
+        STREAMPROC_REVIEW_PORT=str(port),
+        STREAMPROC_REVIEW_METRICS_PORT=str(metrics),
+        STREAMPROC_REVIEW_SECURE_COOKIES="0",  # plain HTTP on localhost
+        STREAMPROC_REVIEW_GROUP=unique("review-"),
+    )
+    for name, role in (("rita", "reviewer"), ("carlo", "compliance")):
+        subprocess.run(
+            [*streamproc_command(), "review", "users", "add", name, "--role", role],
+            input=f"{PASSWORD}\n", env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    process = ChildProcess(
+        [*streamproc_command(), "review", "serve"], env, directory / "review.log"
+    ).launch()
+    served = Console(f"http://127.0.0.1:{port}", database, process, metrics)
+
+    def ready() -> bool:
+        process.check_alive()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/readyz", timeout=2) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    wait_for(ready, 60, "the console to be ready")
+    yield served
+    assert process.stop() == 0, process.log()
+
+
+@pytest.fixture(scope="module")
+def cases(console: Console, kafka_settings: KafkaSettings) -> dict[str, dict[str, Any]]:
+    """Three comments and their decisions on the broker: an insult for people (the false
+    positive), a threat reported to the authorities, an employee's disclosure."""
+    engine = Engine(load_pack(None))
+    strikes = MemoryStrikeStore()
+    made: dict[str, dict[str, Any]] = {}
+    for name, prefix in (
+        ("consulting", "Servizi di consulenza per bando ISI"),
+        ("threat", "Al medico legale"),
+        ("employee", "Vi anticipo la circolare"),
+    ):
+        doc = sample(prefix)
+        doc["id"] = unique(f"{doc['channel']}:")
+        doc["author"] = {**doc["author"], "id": unique("author-"), "name": "Maria Rossi"}
+        made[name] = {"comment": doc, "decision": engine.moderate(doc, strikes)}
+    bad = unique("not-a-decision-")
+
+    async def produce() -> None:
+        producer = AIOKafkaProducer(**kafka_settings.client_kwargs())
+        await producer.start()
+        try:
+            for item in made.values():
+                c, d = item["comment"], item["decision"]
+                await producer.send_and_wait(
+                    f"comments.{c['channel']}", orjson.dumps(c), key=c["author"]["id"].encode()
+                )
+                await producer.send_and_wait(
+                    "moderation.actions", orjson.dumps(d), key=d["comment_id"].encode()
+                )
+            await producer.send_and_wait("moderation.actions", f'{{"x": "{bad}"}}'.encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+    made["bad"] = {"marker": bad}
+    return made
+
+
+def test_decisions_become_cases_once_and_a_bad_record_a_dead_letter(
+    console: Console, cases: dict[str, dict[str, Any]], kafka_settings: KafkaSettings
+) -> None:
+    store = Store(open_database(console.database, migrate=False))
+    wanted = {cases[n]["decision"]["comment_id"] for n in ("consulting", "threat", "employee")}
+
+    def ingested() -> bool:
+        rows = store.cases_in("all", "compliance", limit=10_000)
+        found = {r["comment_id"] for r in rows} & wanted
+        return found == wanted and all(
+            (store.case(r["id"], "compliance") or {}).get("comment") for r in rows
+            if r["comment_id"] in wanted
+        )  # fmt: skip
+
+    wait_for(ingested, 60, "the cases in the database")
+    rows = [r for r in store.cases_in("all", "compliance", 10_000) if r["comment_id"] in wanted]
+    assert len(rows) == 3  # one case each, whatever else the topic holds
+    by_id = {r["comment_id"]: r for r in rows}
+    assert by_id[cases["employee"]["decision"]["comment_id"]]["employee"] is True
+    assert by_id[cases["threat"]["decision"]["comment_id"]]["report"] is True
+    letters = read_dead_letters(kafka_settings, [cases["bad"]["marker"]])
+    [letter] = letters[cases["bad"]["marker"]]
+    headers = dict(letter.headers)
+    assert headers["streamproc.error"] == b"invalid_comment"
+    assert headers["streamproc.source"].startswith(b"moderation.actions/")
+    wait_for(
+        lambda: 'streamproc_review_dead_letters_total{kind="invalid_comment"}' in console.metrics(),
+        10, "the dead letter counted",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def sign_in(browser: webdriver.Chrome, console: Console, name: str) -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{console.url}/login")
+    browser.find_element(By.ID, "name").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+    wait_for(lambda: "/queue/now" in browser.current_url, 10, "the queue after sign-in")
+
+
+def case_id(console: Console, comment_id: str) -> int:
+    store = Store(open_database(console.database, migrate=False))
+    [row] = [
+        r for r in store.cases_in("all", "compliance", 10_000) if r["comment_id"] == comment_id
+    ]
+    return int(row["id"])
+
+
+def test_a_reviewer_overturns_a_case_and_cannot_see_an_employees(
+    console: Console,
+    cases: dict[str, dict[str, Any]],
+    browser: webdriver.Chrome,
+    kafka_settings: KafkaSettings,
+    tmp_path: Path,
+) -> None:
+    consulting = cases["consulting"]["decision"]
+    wait_for(lambda: _has_case(console, consulting["comment_id"]), 60, "the cases")
+    started = time.monotonic()
+    sign_in(browser, console, "rita")
+    assert not browser.find_elements(By.ID, "queue-compliance")  # not a reviewer's queue
+    number = case_id(console, consulting["comment_id"])
+    browser.find_element(By.ID, "queue-urgent").click()  # the engine marked it urgent
+    browser.find_element(By.ID, f"case-{number}").click()
+    text = browser.find_element(By.ID, "text")
+    assert text.find_elements(By.TAG_NAME, "mark"), "the matched spans are highlighted"
+    assert "Maria" not in browser.page_source  # the author is masked
+    assert browser.find_element(By.ID, "author").text.startswith("author-")
+    browser.save_screenshot(str(tmp_path / "case.png"))
+    browser.find_element(By.ID, "overturn").click()
+    assert browser.find_element(By.ID, "status").text == "overturned"
+    reviews = asyncio.run(
+        _read(
+            kafka_settings,
+            "moderation.reviews",
+            {consulting["comment_id"]},
+            lambda r: orjson.loads(r.value).get("comment_id"),
+            30,
+        )
+    )
+    [record] = reviews[consulting["comment_id"]]
+    assert record.key == consulting["author_id"].encode()
+    review = worker_parse_review(record.value)
+    assert isinstance(review, dict)
+    assert review["overturned"] is True and review["action"] == "reinstate"
+    assert review["channel"] == consulting["channel"]
+    # An employee's case does not exist for a reviewer...
+    employee = case_id(console, cases["employee"]["decision"]["comment_id"])
+    browser.get(f"{console.url}/case/{employee}")
+    assert "no such case" in browser.page_source
+    # ...and does for compliance.
+    sign_in(browser, console, "carlo")
+    browser.find_element(By.ID, "queue-compliance").click()
+    browser.find_element(By.ID, f"case-{employee}").click()
+    assert "employee" in browser.find_element(By.TAG_NAME, "h1").text
+    print(f"browser steps took {time.monotonic() - started:.1f} s")
+
+
+def _has_case(console: Console, comment_id: str) -> bool:
+    store = Store(open_database(console.database, migrate=False))
+    return any(r["comment_id"] == comment_id for r in store.cases_in("all", "compliance", 10_000))

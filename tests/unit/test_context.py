@@ -1,0 +1,213 @@
+"""Detection in context, on the default pack: who a word is aimed at, what is quoted or said in
+general, word forms, and severe actions only when sure (issue 13's probes, both languages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streamproc.core import Engine, MemoryStrikeStore, load_pack, parse_pack
+from streamproc.core._context import match_context
+from streamproc.core._lexicon import derived_forms, parse_lexicon
+from streamproc.core._policy import PackIssue
+from tests.unit.conftest import CommentFactory, mini_files
+
+SEVERE = {"block", "report_platform", "report_authorities"}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_pack())
+
+
+def moderate(engine: Engine, text: str) -> dict[str, Any]:
+    comment = {
+        "id": "t",
+        "channel": "facebook",
+        "author": {"id": "a", "role": "public"},
+        "text": text,
+        "created_at": "2026-11-18T10:00:00+01:00",
+    }
+    return dict(engine.moderate(comment, MemoryStrikeStore()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Albert Camus wrote that the only serious question is whether to kill yourself or not.",
+        "Tunebo Barro Negro",  # a weak match in each of two lexicons is not corroboration
+        "So dove abiti, stai attento a quello che scrivi.",  # medium, not aimed at anyone
+    ],
+)
+def test_no_severe_action_on_one_ambiguous_match(engine: Engine, text: str) -> None:
+    decision = moderate(engine, text)
+    assert not SEVERE & set(decision["actions"]), decision["reasons"]
+    assert "escalate" in decision["actions"]
+    assert decision["escalation"] is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ti ammazzo",  # aimed at the reader
+        "Vengo con il fucile e vediamo se mi rispondete.",  # a grave term
+        "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",  # corroborated
+    ],
+)
+def test_severe_actions_when_sure(engine: Engine, text: str) -> None:
+    decision = moderate(engine, text)
+    assert {"block", "report_platform", "report_authorities", "escalate"} <= set(
+        decision["actions"]
+    ), decision["reasons"]
+
+
+def test_a_held_severe_action_says_why(engine: Engine) -> None:
+    decision = moderate(engine, "Spero che crepiate tutti.")
+    assert decision["actions"] == ["remove", "warn", "escalate"]
+    assert decision["escalation"]["urgent"] is True
+    assert any("held for a person" in r for r in decision["reasons"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Non discutere mai con un idiota, ti trascina al suo livello e ti batte con l'esperienza.",
+        "Laugh and the world thinks you're an idiot.",
+        'Mi ha scritto "sei un idiota" e poi ha chiuso la chat.',
+    ],
+)
+def test_words_used_generally_are_for_a_person_not_removed(engine: Engine, text: str) -> None:
+    decision = moderate(engine, text)
+    assert decision["actions"] == ["escalate"], decision["reasons"]
+    assert any("used generally" in r for r in decision["reasons"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sei un idiota", "you are an idiot", "@mario sei un cretino", "Sei proprio un deficiente."],
+)
+def test_insults_aimed_at_someone_are_removed(engine: Engine, text: str) -> None:
+    assert moderate(engine, text)["actions"] == ["remove", "warn"]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("sei uno stronzissimo", "insult.it.stronzo"),
+        ("che cretinetto", "insult.it.cretino"),
+        ("dite solo cretinate", "insult.it.cretino"),
+        ("siete dei bastardissimi", "insult.it.bastardo"),
+        ("quelle troiette", "profanity.it.troia"),
+        ("sei un cornutone", "insult.it.cornuto"),
+        ("imbecillotto che non sei altro", "insult.it.imbecille"),
+        ("sei un deficientone", "insult.it.deficiente"),
+        ("che cesso che sei", "insult.it.che_cesso_che_sei"),
+        ("sei una cozza", "insult.it.sei_una_cozza"),
+        ("that's jail bait", "profanity.en.jailbait"),
+        ("that's jail-bait", "profanity.en.jailbait"),
+        ("deeeeeep throat", "profanity.en.deepthroat*"),
+    ],
+)
+def test_word_forms_cite_their_stem(engine: Engine, text: str, rule: str) -> None:
+    decision = moderate(engine, text)
+    assert [m["rule"] for m in decision["matches"]] == [rule]
+    assert decision["actions"] == ["remove", "warn"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la vacca pascola nel prato",
+        "il cesso è rotto",
+        "il porco è nel recinto",
+        "It wasn't me, honestly.",
+        "No, that isn't me in the photo.",
+        "Rif. prot. n. 0046262/2021 del 3 marzo",
+        "In article <1993Apr5.123456.12345@cs.cmu.edu> someone wrote",
+        "Chi ha scritto la circolare ha fatto un ottimo lavoro.",
+    ],
+)
+def test_plain_nouns_contractions_and_references_are_allowed(engine: Engine, text: str) -> None:
+    assert moderate(engine, text)["actions"] == ["allow"]
+
+
+@pytest.mark.parametrize(
+    ("text", "actions"),
+    [
+        ("domani vengo in sede e vi do fuoco", None),  # kept as it was: a grave, aimed threat
+        ("you'll get what's coming to you", ["escalate"]),
+        ("gli stranieri sono tutti delinquenti", ["escalate"]),
+        ("saldi 80% su borse firmate, solo per oggi", ["escalate"]),
+        ("non capisco perché non mi abbiano ancora pagato l'indennità", ["redirect"]),
+    ],
+)
+def test_compositional_rules_go_to_people(
+    engine: Engine, text: str, actions: list[str] | None
+) -> None:
+    decision = moderate(engine, text)
+    assert decision["actions"] != ["allow"]
+    if actions is not None:
+        assert decision["actions"] == actions, decision["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("La mia partita iva è IT01114601006", "vat_number"),
+        ("IT01114601006", "vat_number"),
+        ("La partita iva è 39099600296", "vat_number"),
+    ],
+)
+def test_vat_numbers_as_people_write_them(engine: Engine, text: str, kind: str) -> None:
+    assert [m.get("kind") for m in moderate(engine, text)["matches"]] == [kind]
+
+
+def test_context_reads_the_sentence_of_the_match() -> None:
+    text = "Chi ha detto che sei un idiota? Tu sei un idiota."
+    first = text.index("idiota")
+    second = text.rindex("idiota")
+    assert match_context(text, first, first + 6).generic == "ha detto che"
+    later = match_context(text, second, second + 6)
+    assert later.generic is None and later.targeted and later.predicated
+
+
+def test_derived_forms_are_bounded() -> None:
+    forms = derived_forms("cretino")
+    assert {"cretino", "cretina", "cretinetto", "cretinate", "cretinissimi", "cretinone"} <= set(
+        forms
+    )
+    assert len(forms) == len(set(forms)) < 30
+
+
+def test_forms_and_compounds_keep_one_rule_and_the_written_lines_win() -> None:
+    issues: list[PackIssue] = []
+    text = "cretino | forms=it\ncretinetti | severity=high\njail+bait\n"
+    entries = parse_lexicon("x.txt", text, "insult", "it", issues)
+    assert issues == []
+    by_words = {e.words: e for e in entries}
+    assert by_words["cretinone"].rule == "insult.it.cretino"
+    assert by_words["cretinone"].derived
+    assert by_words["cretinetti"].rule == "insult.it.cretinetti"  # its own line
+    assert {by_words["jailbait"].rule, by_words["jail bait"].rule} == {"insult.it.jailbait"}
+
+
+def test_forms_only_on_one_word_entries() -> None:
+    issues: list[PackIssue] = []
+    parse_lexicon("x.txt", "brutto cretino | forms=it\n", "insult", "it", issues)
+    assert [i.message for i in issues] == ["forms=it applies to one-word entries"]
+
+
+def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
+    comment: CommentFactory,
+) -> None:
+    policy = mini_files()["policy.yaml"].replace(
+        "actions: [remove, block, report_platform, report_authorities, escalate]",
+        "actions: [remove, block, report_platform, report_authorities]",
+    )
+    assert policy != mini_files()["policy.yaml"]
+    engine = Engine(parse_pack(mini_files(**{"policy.yaml": policy})))
+    decision = dict(engine.moderate(comment("ti ammazzo"), MemoryStrikeStore()))
+    assert "report_authorities" in decision["actions"]
+    assert "escalate" in decision["actions"]
+    assert decision["escalation"]["urgent"] is True
