@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from streamproc.connect._metrics import ConnectMetrics
 from streamproc.kafka import topology
+from streamproc.review._metrics import ReviewMetrics
 from streamproc.sink._ledger import TERMINAL
 from streamproc.sink._metrics import SinkMetrics
 from streamproc.worker._metrics import POLICY_RELOAD_RESULTS, WorkerMetrics
@@ -38,12 +39,13 @@ def _promtool() -> str:
 
 
 def _exported_names() -> set[str]:
-    """Every sample name the worker, the sink and connect expose, from their own registries."""
+    """Every sample name the services expose, from their own registries."""
     names: set[str] = set()
     registries: list[CollectorRegistry] = [
         WorkerMetrics(topology().channels).registry,
         SinkMetrics().registry,
         ConnectMetrics().registry,
+        ReviewMetrics().registry,
     ]
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
     for registry in registries:
@@ -77,7 +79,7 @@ def _series_in(expr: str) -> set[str]:
         "sum", "max", "min", "avg", "by", "without", "rate", "increase", "delta", "deriv",
         "histogram_quantile", "clamp_min", "absent", "and", "or", "unless", "offset", "le",
         "channel", "action", "category", "reason", "topic", "version", "result", "status",
-        "service", "platform", "outcome", "cause", "s", "m", "h", "d", "w",
+        "service", "platform", "outcome", "cause", "queue", "s", "m", "h", "d", "w",
     }  # fmt: skip
     return {w for w in words if w not in functions_and_keywords and not w.isdigit()}
 
