@@ -26,20 +26,17 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# The wheels of streamproc (core compiled) and of every dependency, then a virtualenv of them.
+# The wheels of streamproc (core compiled) and of every dependency at the versions tested
+# together (constraints.txt), then a virtualenv of them.
 # The build fails when the core did not compile: an image must not be silently slower (-P:
 # the installed package, not the sources in the working directory).
 RUN python3 -m venv /opt/streamproc \
- && /opt/streamproc/bin/pip wheel --quiet --wheel-dir /wheels . \
+ && /opt/streamproc/bin/pip wheel --quiet --constraint constraints.txt --wheel-dir /wheels . \
  && /opt/streamproc/bin/pip install --quiet --no-index --find-links /wheels streamproc \
  && /opt/streamproc/bin/python -P -c "import streamproc.core as c, sys; print(c.CORE_BUILD); sys.exit(not c.COMPILED)" \
  && /opt/streamproc/bin/python -P -c "import streamproc.core as c; assert (c.DEFAULT_PACK_PATH / 'policy.yaml').is_file()"
 
 FROM ${BASE_IMAGE} AS runtime
-ARG BASE_IMAGE
-ARG VERSION=0.1.0
-ARG REVISION=unknown
-ARG CREATED=unknown
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 ca-certificates \
@@ -58,8 +55,13 @@ ENV PATH=/opt/streamproc/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
     STREAMPROC_CACHE=/var/lib/streamproc
 WORKDIR /var/lib/streamproc
 USER 10001:10001
-# connect's webhooks and metrics, the worker's and the sink's metrics and health.
-EXPOSE 8080 9464 9466
+# connect's webhooks and metrics, the review console, the worker's, sink's and review's metrics.
+EXPOSE 8080 8470 9464 9466 9467
+# Declared here, not above: a new revision must not invalidate the cached layers before it.
+ARG BASE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
 LABEL org.opencontainers.image.title="streamproc" \
       org.opencontainers.image.description="Real-time moderation of an institution's social media comments (policy core, Kafka worker, connect and sink services)" \
       org.opencontainers.image.licenses="Apache-2.0" \

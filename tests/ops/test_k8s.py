@@ -19,7 +19,26 @@ from streamproc.sink._settings import SinkSettings
 from streamproc.worker._settings import WorkerSettings
 from tests.ops._manifests import OVERLAYS, ROOT, of_kind, rendered
 
-SERVICES = {"streamproc-worker": 9464, "streamproc-connect": 8080, "streamproc-sink": 9466}
+SERVICES = {
+    "streamproc-worker": 9464,
+    "streamproc-connect": 8080,
+    "streamproc-sink": 9466,
+    "streamproc-review": 9467,
+}
+# What may come in (the scrape, webhooks, the console) and go out (DNS, Kafka, the platforms'
+# HTTPS APIs, PostgreSQL), per service.
+INGRESS = {
+    "streamproc-worker": {9464},
+    "streamproc-connect": {8080},
+    "streamproc-sink": {9466},
+    "streamproc-review": {8470, 9467},
+}
+EGRESS = {
+    "streamproc-worker": {53, 9093},
+    "streamproc-connect": {53, 9093, 443},
+    "streamproc-sink": {53, 9093, 443},
+    "streamproc-review": {53, 9093, 5432},
+}
 KUBERNETES_VERSION = "1.32"
 # Custom resources: their operators' kinds, checked structurally below.
 CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "ScaledObject", "TriggerAuthentication", "PodMonitor"}
@@ -109,17 +128,16 @@ def test_worker_stops_within_its_grace_and_joins_statically_by_pod_name(overlay:
 def test_disruption_budgets_and_network_policies_cover_every_service(overlay: str) -> None:
     budgets = of_kind(overlay, "PodDisruptionBudget")
     policies = of_kind(overlay, "NetworkPolicy")
-    for name, port in SERVICES.items():
+    for name in SERVICES:
         selector = {"app.kubernetes.io/name": name}
         assert budgets[name]["spec"]["selector"]["matchLabels"] == selector
         policy = policies[name]["spec"]
         assert policy["podSelector"]["matchLabels"] == selector
         assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
         ingress_ports = {p["port"] for rule in policy["ingress"] for p in rule["ports"]}
-        assert ingress_ports == {port}, "only the scrape (and connect's webhooks) come in"
+        assert ingress_ports == INGRESS[name], name
         egress_ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
-        platforms = name != "streamproc-worker"
-        assert egress_ports == ({53, 9093, 443} if platforms else {53, 9093}), name
+        assert egress_ports == EGRESS[name], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -128,7 +146,7 @@ def test_no_secret_values_in_the_manifests(overlay: str) -> None:
     assert not [o for o in objects if o["kind"] == "Secret"]
     for deployment in of_kind(overlay, "Deployment").values():
         for env in _container(deployment).get("env", []):
-            if any(word in env["name"] for word in ("PASSWORD", "TOKEN", "SECRET")):
+            if any(w in env["name"] for w in ("PASSWORD", "TOKEN", "SECRET", "DATABASE")):
                 assert "value" not in env, env["name"]
                 assert "secretKeyRef" in env["valueFrom"]
     config = of_kind(overlay, "ConfigMap")["streamproc-config"]["data"]
