@@ -1,6 +1,6 @@
 """The alerting and recording rules, the dashboard and the runbook agree with each other and
 with the metrics the services really export; promtool checks the rules and runs their unit
-tests (deploy/monitoring/prometheus/tests.yaml)."""
+tests (deploy/prometheus/tests.yaml)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from streamproc.sink._metrics import SinkMetrics
 from streamproc.worker._metrics import POLICY_RELOAD_RESULTS, WorkerMetrics
 from tests.ops._manifests import ROOT
 
-PROMETHEUS_DIR = ROOT / "deploy" / "monitoring" / "prometheus"
+PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "rules.yaml"
 UNIT_TESTS = ("tests.yaml", "tests-weekly.yaml")
-DASHBOARD = ROOT / "deploy" / "monitoring" / "grafana" / "streamproc.json"
-RUNBOOK = ROOT / "docs" / "RUNBOOK.md"
+DASHBOARD = ROOT / "deploy" / "grafana" / "streamproc.json"
+RUNBOOK = ROOT / "deploy" / "RUNBOOK.md"
 # Series Prometheus itself makes for each target.
 SCRAPE_SERIES = {"up"}
 
@@ -151,7 +151,7 @@ def test_each_alert_says_what_and_links_its_runbook_section(alert: dict[str, Any
     assert annotations["summary"] and annotations["description"]
     assert alert["labels"]["severity"] in {"page", "ticket"}
     url = annotations["runbook_url"]
-    assert url.split("#")[0].endswith("/docs/RUNBOOK.md")
+    assert url.split("#")[0].endswith("/deploy/RUNBOOK.md")
     headings = re.findall(r"^## (.+)$", RUNBOOK.read_text(encoding="utf-8"), re.MULTILINE)
     assert url.split("#")[1] in {_anchor(h) for h in headings}
     assert alert["alert"] in headings
