@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])]),
         "note": args.note,
         "seconds": time.perf_counter() - started,
+        "steps_seconds": reporter.steps_seconds,
         "environment": env,
         "benchmarks": sections,
         "floors": [

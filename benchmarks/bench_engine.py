@@ -183,7 +183,7 @@ class EngineOptions:
     @classmethod
     def for_mode(cls, quick: bool) -> EngineOptions:
         if quick:
-            return cls(count=30_000, rounds=1, repeats=3, lexicons=(100_000,), stage_count=10_000)
+            return cls(count=20_000, rounds=1, repeats=3, lexicons=(100_000,), stage_count=5_000)
         return cls(
             count=200_000,
             rounds=3,
@@ -200,8 +200,9 @@ def _lexicon_label(terms: int) -> str:
 def measure_setup(pack: Any, lines: list[bytes], options: EngineOptions) -> dict[str, Any]:
     words = sorted({e.words for e in pack.entries if not e.is_allow})
     engine = Engine(pack)
+    sample = lines[:5000]  # the share of comments with a match, from a sample
     flagged = sum(
-        1 for x in lines if engine.moderate(orjson.loads(x), MemoryStrikeStore())["matches"]
+        1 for x in sample if engine.moderate(orjson.loads(x), MemoryStrikeStore())["matches"]
     )
     baseline, candidate = baseline_loop(baseline_automaton(words)), engine_loop(engine)
     round_ratios, base_rates, engine_rates = [], [], []
@@ -213,7 +214,7 @@ def measure_setup(pack: Any, lines: list[bytes], options: EngineOptions) -> dict
     fast_base, fast_engine = fastest_per_chunk(baseline, candidate, lines, options.repeats)
     return {
         "terms": len(words),
-        "flagged_share": flagged / len(lines),
+        "flagged_share": flagged / len(sample),
         "baseline_per_s": fast_base,
         "engine_per_s": fast_engine,
         "engine_us_per_comment": 1e6 / fast_engine,

@@ -506,6 +506,11 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
             ),
             f"bare loop's CPU µs per comment ÷ {system}'s (steadier on a busy machine)",
         )
+    for system in systems:  # the worker against the other systems of the same rounds
+        ratios[f"streaming.worker_vs_{system}"] = ratio(
+            statistics.median(r["worker"]["per_s"] / r[system]["per_s"] for r in rounds),
+            f"worker ÷ {system}, comments/s, same round",
+        )
     figures["worker"]["startup_seconds_median"] = statistics.median(
         r["worker"]["startup_seconds"] for r in rounds
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +27,9 @@ class Reporter:
         )
         self._task = self._progress.add_task("benchmarks", total=total_steps)
         self._started = False
+        self._step_started = 0.0
+        self.steps_seconds: dict[str, float] = {}  # how long each step took, for the results
+        self._current = ""
 
     def __enter__(self) -> Self:
         self._progress.start()
@@ -37,9 +41,16 @@ class Reporter:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._finish_step()
         self._progress.stop()
 
+    def _finish_step(self) -> None:
+        if self._current:
+            self.steps_seconds[self._current] = time.perf_counter() - self._step_started
+
     def step(self, description: str) -> None:
+        self._finish_step()
+        self._current, self._step_started = description, time.perf_counter()
         if self._started:
             self._progress.advance(self._task)
         self._started = True
