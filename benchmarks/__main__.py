@@ -23,11 +23,13 @@ from benchmarks.progress import Reporter
 from benchmarks.report import RESULTS, markdown, ratio_values, write_json
 
 # The steps each benchmark announces to the progress bar, by mode (quick, full).
-PLANNED_STEPS = {"engine": (4, 6), "streaming": (4, 8)}
+PLANNED_STEPS = {"engine": (4, 6), "streaming": (4, 8), "peers": (3, 3)}
+QUICK = ("engine", "streaming")  # what a quick run measures when --only does not say
 
 
 def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
     from benchmarks.bench_engine import run_engine
+    from benchmarks.bench_peers import run_peers
     from benchmarks.bench_worker import run_streaming
     from benchmarks.naive_faust import NaiveFaust
 
@@ -35,14 +37,17 @@ def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
         # The naive agent needs ~30 s per 20k comments here: too slow for CI's quick run.
         return run_streaming(quick, reporter, extra=[] if quick else [NaiveFaust()])
 
-    return {"engine": run_engine, "streaming": streaming}
+    def peers(quick: bool, reporter: Reporter) -> dict[str, Any]:
+        return run_peers(quick, reporter)
+
+    return {"engine": run_engine, "streaming": streaming, "peers": peers}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small and short: CI's run")
     parser.add_argument(
-        "--only", default="", help="comma-separated benchmarks to run (engine, streaming)"
+        "--only", default="", help="comma-separated benchmarks to run (engine, streaming, peers)"
     )
     parser.add_argument(
         "--name", help="results folder under benchmarks/results/ [<UTC date>-quick|full]"
@@ -53,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     available = _benchmarks()
-    chosen = [n.strip() for n in args.only.split(",") if n.strip()] or list(available)
+    default = QUICK if args.quick else tuple(available)
+    chosen = [n.strip() for n in args.only.split(",") if n.strip()] or list(default)
     unknown = sorted(set(chosen) - set(available))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available)}")

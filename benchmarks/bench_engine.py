@@ -386,7 +386,7 @@ def run_engine(quick: bool, reporter: Reporter) -> dict[str, Any]:
         if COMPILED:
             reporter.step("engine: compiled core against pure Python")
             versus = compiled_against_pure(
-                options.stage_count, options.repeats, max(options.rounds, 2), cpu
+                options.stage_count, options.repeats, options.rounds, cpu
             )
             figures["compiled_against_pure"] = versus
             ratios["engine.compiled_vs_pure"] = ratio(
