@@ -30,7 +30,7 @@ from benchmarks.report import ratio
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 ABUSIVE = frozenset({"insult", "profanity", "hate", "threat"})
-THROUGHPUT_TEXTS = 2_000  # better-profanity takes milliseconds per text
+THROUGHPUT_TEXTS = 20_000
 
 
 def _english(name: str) -> list[dict[str, Any]]:
@@ -83,10 +83,17 @@ def installed_peers() -> list[str]:
     return [name for name, (module, _) in PEERS.items() if importlib.util.find_spec(module)]
 
 
-def _measure(classify: Callable[[list[str]], list[bool]], sample: list[str]) -> float:
-    started = time.perf_counter()
-    classify(sample)
-    return len(sample) / (time.perf_counter() - started)
+def _measure(
+    classify: Callable[[list[str]], list[bool]], sample: list[str], budget: float = 10.0
+) -> float:
+    """Texts per second over the sample, or over as much of it as ``budget`` seconds allow
+    (better-profanity takes tens of milliseconds per text)."""
+    done, started = 0, time.perf_counter()
+    for first in range(0, len(sample), 100):
+        done += len(classify(sample[first : first + 100]))
+        if time.perf_counter() - started > budget:
+            break
+    return done / (time.perf_counter() - started)
 
 
 def run_peers(quick: bool, reporter: Reporter) -> dict[str, Any]:
@@ -130,7 +137,9 @@ def run_peers(quick: bool, reporter: Reporter) -> dict[str, Any]:
     }
     notes = [
         "The peers only say whether a text is profane; the engine also decides the action, "
-        "the ladder and the reply, and looks for personal data, links and other categories."
+        "the ladder and the reply, and looks for personal data, links and other categories.",
+        "The labelled tables are the engine's own test tables, which its lexicons were written "
+        "against: its recall and false positives here are an upper bound, not a fair contest.",
     ]
     missing = sorted(set(PEERS) - set(installed_peers()))
     if missing:
