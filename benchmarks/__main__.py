@@ -23,7 +23,7 @@ from benchmarks.progress import Reporter
 from benchmarks.report import RESULTS, markdown, ratio_values, write_json
 
 # The steps each benchmark announces to the progress bar, by mode (quick, full).
-PLANNED_STEPS = {"engine": (4, 6), "streaming": (4, 8), "peers": (3, 3)}
+PLANNED_STEPS = {"engine": (3, 6), "streaming": (4, 8), "peers": (3, 3)}
 QUICK = ("engine", "streaming")  # what a quick run measures when --only does not say
 
 

@@ -383,7 +383,7 @@ def run_engine(quick: bool, reporter: Reporter) -> dict[str, Any]:
         )
         figures["stages_us_per_comment"] = stages
         reporter.log("stages (µs/comment): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
-        if COMPILED:
+        if COMPILED and not quick:  # one quick probe scattered 0.94-1.86: full mode only
             reporter.step("engine: compiled core against pure Python")
             versus = compiled_against_pure(
                 options.stage_count, options.repeats, options.rounds, cpu
