@@ -1,6 +1,6 @@
 """Engine throughput on one core, as a ratio to a bare baseline run side by side.
 
-    python -m benchmarks.bench_engine [--count 200000] [--rounds 3] [--terms 100000]
+    python -m benchmarks --only engine [--quick]
 
 Baseline (what a bare pipeline costs): orjson.loads -> NFKC -> lower -> pyahocorasick iter ->
 orjson.dumps, with the same terms in its automaton. Engine: Engine.moderate_json (decoding and
@@ -19,7 +19,7 @@ pure Python core. The first line of the output says which.
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -27,13 +27,17 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import orjson
 
 from benchmarks.corpus import ndjson_lines, synthetic_terms
+from benchmarks.progress import Reporter
+from benchmarks.report import ratio
 from streamproc.core import (
     COMPILED,
     DEFAULT_PACK_PATH,
@@ -43,16 +47,24 @@ from streamproc.core import (
     read_pack_files,
 )
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def pin_to_one_cpu() -> str:
+@contextlib.contextmanager
+def one_cpu() -> Iterator[str]:
+    """This process on one CPU for the block, then back on all of them (the streaming
+    benchmarks that follow, and their subprocesses, need both cores)."""
     try:
-        cpu = min(os.sched_getaffinity(0))
+        before = os.sched_getaffinity(0)
+        cpu = min(before)
         os.sched_setaffinity(0, {cpu})
-        return f"cpu {cpu}"
     except (AttributeError, OSError):
-        return "not pinned"
+        yield "not pinned"
+        return
+    try:
+        yield f"cpu {cpu}"
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def big_pack_files(terms: int) -> dict[str, str]:
@@ -143,10 +155,9 @@ print(json.dumps({"seconds": seconds, "rss_bytes": rss() - before,
 
 def measure_build(terms: int) -> dict[str, float]:
     """Automaton build time and memory for the big lexicon, in a fresh interpreter."""
-    root = Path(__file__).resolve().parent.parent
     out = subprocess.run(
-        [sys.executable, "-c", _BUILD_PROBE, str(terms)],
-        cwd=root,
+        [*python_argv(), "-c", _BUILD_PROBE, str(terms)],
+        cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
@@ -155,83 +166,247 @@ def measure_build(terms: int) -> dict[str, float]:
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=200_000, help="comments in the corpus")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
-    parser.add_argument("--terms", type=int, default=100_000, help="terms in the big lexicon")
-    parser.add_argument(
-        "--repeats", type=int, default=5, help="runs per 10k chunk for the fastest-run estimate"
-    )
-    args = parser.parse_args(argv)
+def python_argv() -> list[str]:
+    """How to start a Python that imports the same streamproc as this one (``-P`` when this
+    process runs with it: the compiled install on PYTHONPATH, not the checkout's sources)."""
+    return [sys.executable, "-P"] if sys.flags.safe_path else [sys.executable]
 
-    pinned = pin_to_one_cpu()
-    lines = ndjson_lines(args.count)
+
+@dataclass(frozen=True)
+class EngineOptions:
+    count: int
+    rounds: int
+    repeats: int
+    lexicons: tuple[int, ...]  # synthetic terms added to the default pack
+    stage_count: int
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> EngineOptions:
+        if quick:
+            return cls(count=20_000, rounds=1, repeats=3, lexicons=(100_000,), stage_count=5_000)
+        return cls(
+            count=200_000,
+            rounds=3,
+            repeats=5,
+            lexicons=(1_000, 10_000, 100_000),
+            stage_count=50_000,
+        )
+
+
+def _lexicon_label(terms: int) -> str:
+    return f"lexicon_{terms // 1000}k"
+
+
+def measure_setup(pack: Any, lines: list[bytes], options: EngineOptions) -> dict[str, Any]:
+    words = sorted({e.words for e in pack.entries if not e.is_allow})
+    engine = Engine(pack)
+    sample = lines[:5000]  # the share of comments with a match, from a sample
+    flagged = sum(
+        1 for x in sample if engine.moderate(orjson.loads(x), MemoryStrikeStore())["matches"]
+    )
+    baseline, candidate = baseline_loop(baseline_automaton(words)), engine_loop(engine)
+    round_ratios, base_rates, engine_rates = [], [], []
+    for _ in range(options.rounds):
+        b, e = timed(baseline, lines), timed(candidate, lines)
+        base_rates.append(b)
+        engine_rates.append(e)
+        round_ratios.append(e / b)
+    fast_base, fast_engine = fastest_per_chunk(baseline, candidate, lines, options.repeats)
+    return {
+        "terms": len(words),
+        "flagged_share": flagged / len(sample),
+        "baseline_per_s": fast_base,
+        "engine_per_s": fast_engine,
+        "engine_us_per_comment": 1e6 / fast_engine,
+        "ratio": fast_engine / fast_base,
+        "round_ratios": round_ratios,
+        "round_baseline_per_s": statistics.median(base_rates),
+        "round_engine_per_s": statistics.median(engine_rates),
+    }
+
+
+def stage_costs(engine: Engine, lines: list[bytes], repeats: int) -> dict[str, float]:
+    """µs per comment of each stage, from cumulative pipelines (each one stage longer than the
+    last) timed on the same lines, fastest of ``repeats``: a stage's cost is the difference."""
+    from streamproc.core import decode_comment, find_pii
+    from streamproc.core._normalize import scan_form
+    from streamproc.core._pii import MIN_DIGITS
+
+    limit, region, automaton = engine._max_chars, engine.pack.phone_region, engine._automaton
+
+    def decode(raw: bytes) -> object:
+        return decode_comment(raw, limit)
+
+    def normalize(raw: bytes) -> object:
+        return scan_form(decode_comment(raw, limit).text)
+
+    def match(raw: bytes) -> object:
+        form = scan_form(decode_comment(raw, limit).text)
+        return list(automaton.iter(form.prepared))
+
+    def validate(raw: bytes) -> object:
+        text = decode_comment(raw, limit).text
+        form = scan_form(text)
+        hits = list(automaton.iter(form.prepared))
+        suspect = "@" in text or form.digits >= MIN_DIGITS
+        return hits, find_pii(form.text, region) if suspect else []
+
+    def decide(raw: bytes) -> object:
+        return engine.decide(decode_comment(raw, limit), MemoryStrikeStore())
+
+    def serialize(raw: bytes) -> object:
+        return orjson.dumps(engine.decide(decode_comment(raw, limit), MemoryStrikeStore()))
+
+    pipelines = {
+        "decode": decode,
+        "normalize": normalize,
+        "match": match,
+        "validate": validate,
+        "decide": decide,
+        "serialize": serialize,
+    }
+    cumulative: dict[str, float] = {}
+    for name, step in pipelines.items():
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for raw in lines:
+                step(raw)
+            best = min(best, time.perf_counter() - started)
+        cumulative[name] = best / len(lines) * 1e6
+    stages, previous = {}, 0.0
+    for name, total in cumulative.items():
+        stages[name] = max(total - previous, 0.0)
+        previous = max(previous, total)
+    return stages
+
+
+_CORE_PROBE = """
+import json, sys, time
+from benchmarks.bench_engine import engine_loop
+from benchmarks.corpus import ndjson_lines
+from streamproc.core import COMPILED, DEFAULT_PACK_PATH, Engine, parse_pack, read_pack_files
+lines = ndjson_lines(int(sys.argv[1]))
+run = engine_loop(Engine(parse_pack(read_pack_files(DEFAULT_PACK_PATH))))
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    run(lines)
+    best = min(best, time.perf_counter() - started)
+print(json.dumps({"compiled": COMPILED, "per_s": len(lines) / best}))
+"""
+
+
+def _core_probe(pure: bool, count: int, repeats: int, cpu: str) -> dict[str, Any]:
+    env = dict(os.environ)
+    if pure:  # the checkout's sources first: the pure Python core
+        argv, env["PYTHONPATH"] = [sys.executable], str(ROOT)
+    else:
+        argv = python_argv()
+    if cpu.startswith("cpu "):
+        argv = ["taskset", "-c", cpu.split()[1], *argv]
+    out = subprocess.run(
+        [*argv, "-c", _CORE_PROBE, str(count), str(repeats)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def compiled_against_pure(count: int, repeats: int, rounds: int, cpu: str) -> dict[str, Any]:
+    """The compiled install against the pure sources, in alternating subprocesses."""
+    compiled, pure = [], []
+    for _ in range(rounds):
+        compiled.append(_core_probe(False, count, repeats, cpu)["per_s"])
+        pure.append(_core_probe(True, count, repeats, cpu)["per_s"])
+    return {
+        "compiled_per_s": statistics.median(compiled),
+        "pure_per_s": statistics.median(pure),
+        "ratio": statistics.median(c / p for c, p in zip(compiled, pure, strict=True)),
+    }
+
+
+def run_engine(quick: bool, reporter: Reporter) -> dict[str, Any]:
+    """The engine section of the suite (see the module docstring)."""
+    options = EngineOptions.for_mode(quick)
+    lines = ndjson_lines(options.count)
     mean_chars = statistics.fmean(len(orjson.loads(x)["text"]) for x in lines[:5000])
-    default_pack = parse_pack(read_pack_files(DEFAULT_PACK_PATH))
-    big_pack = parse_pack(big_pack_files(args.terms))
-    setups = {}
-    for label, pack in (("default pack", default_pack), (f"{args.terms // 1000}k terms", big_pack)):
-        words = sorted({e.words for e in pack.entries if not e.is_allow})
-        engine = Engine(pack)
-        flagged = sum(
-            1 for x in lines if engine.moderate(orjson.loads(x), MemoryStrikeStore())["matches"]
+    ratios: dict[str, Any] = {}
+    figures: dict[str, Any] = {
+        "comments": len(lines),
+        "mean_text_chars": mean_chars,
+        "core": "compiled with mypyc" if COMPILED else "pure Python",
+    }
+    lexicon: list[dict[str, Any]] = []
+    with one_cpu() as cpu:
+        figures["pinned"] = cpu
+        reporter.step("engine: default pack against the bare loop")
+        default = measure_setup(parse_pack(read_pack_files(DEFAULT_PACK_PATH)), lines, options)
+        figures["default_pack"] = default
+        ratios["engine.default_pack"] = ratio(
+            default["ratio"],
+            "engine (default pack) ÷ bare orjson→NFKC→lower→pyahocorasick→orjson loop, "
+            "comments/s on one core, fastest run per 10k chunk",
         )
-        setups[label] = (
-            baseline_loop(baseline_automaton(words)),
-            engine_loop(engine),
-            len(words),
-            flagged,
+        reporter.log(
+            f"default pack: engine {default['engine_per_s']:,.0f}/s "
+            f"({default['engine_us_per_comment']:.1f} µs/comment), baseline "
+            f"{default['baseline_per_s']:,.0f}/s, ratio {default['ratio']:.2f}"
         )
-
-    core = "compiled with mypyc" if COMPILED else "pure Python"
-    print(
-        f"corpus: {len(lines)} comments, mean {mean_chars:.0f} chars; {pinned}; "
-        f"Python {sys.version.split()[0]}; core {core}"
+        lexicon.append({**default, "label": "default pack"})
+        for terms in options.lexicons:
+            label = _lexicon_label(terms)
+            reporter.step(f"engine: {terms:,} extra lexicon terms")
+            setup = measure_setup(parse_pack(big_pack_files(terms)), lines, options)
+            build = measure_build(terms)
+            setup["build"] = build
+            figures[label] = setup
+            lexicon.append({**setup, "label": label, "build_seconds": build["seconds"]})
+            ratios[f"engine.{label}"] = ratio(
+                setup["ratio"],
+                f"engine ÷ bare loop, both with {terms:,} extra terms in their automaton",
+            )
+            reporter.log(
+                f"{label}: engine {setup['engine_per_s']:,.0f}/s, baseline "
+                f"{setup['baseline_per_s']:,.0f}/s, ratio {setup['ratio']:.2f}; automaton built "
+                f"in {build['seconds']:.2f} s, +{build['rss_bytes'] / 2**20:.0f} MiB RSS"
+            )
+        reporter.step("engine: time by stage")
+        stages = stage_costs(
+            Engine(parse_pack(read_pack_files(DEFAULT_PACK_PATH))),
+            lines[: options.stage_count],
+            options.repeats,
+        )
+        figures["stages_us_per_comment"] = stages
+        reporter.log("stages (µs/comment): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+        if COMPILED and not quick:  # one quick probe scattered 0.94-1.86: full mode only
+            reporter.step("engine: compiled core against pure Python")
+            versus = compiled_against_pure(
+                options.stage_count, options.repeats, options.rounds, cpu
+            )
+            figures["compiled_against_pure"] = versus
+            ratios["engine.compiled_vs_pure"] = ratio(
+                versus["ratio"], "compiled core ÷ pure Python core, comments/s, default pack"
+            )
+            reporter.log(
+                f"compiled {versus['compiled_per_s']:,.0f}/s against pure "
+                f"{versus['pure_per_s']:,.0f}/s: {versus['ratio']:.2f}x"
+            )
+    notes = (
+        []
+        if COMPILED
+        else [
+            "The core was pure Python in this run (an editable install): run it on a compiled "
+            "install (scripts/dev.sh does) to measure what `pip install .` deploys."
+        ]
     )
-    results: dict[str, object] = {"core": core}
-    for label, (baseline, engine_run, term_count, flagged) in setups.items():
-        base_rates, engine_rates, ratios = [], [], []
-        for _ in range(args.rounds):
-            b = timed(baseline, lines)
-            e = timed(engine_run, lines)
-            base_rates.append(b)
-            engine_rates.append(e)
-            ratios.append(e / b)
-        fast_base, fast_engine = fastest_per_chunk(baseline, engine_run, lines, args.repeats)
-        results[label] = {
-            "terms": term_count,
-            "flagged_share": flagged / len(lines),
-            "baseline_per_s": statistics.median(base_rates),
-            "engine_per_s": statistics.median(engine_rates),
-            "ratio_median": statistics.median(ratios),
-            "ratios": ratios,
-            "fastest_baseline_per_s": fast_base,
-            "fastest_engine_per_s": fast_engine,
-            "fastest_ratio": fast_engine / fast_base,
-        }
-        base, eng = statistics.median(base_rates), statistics.median(engine_rates)
-        print(
-            f"{label:>14}: {term_count:>6} terms | baseline {base:>9,.0f}/s"
-            f" | engine {eng:>9,.0f}/s | ratio "
-            f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
-            f" | comments with a match {flagged / len(lines):.1%}"
-        )
-        print(
-            f"{'':>14}  fastest of {args.repeats} per 10k chunk: baseline {fast_base:>9,.0f}/s"
-            f" | engine {fast_engine:>9,.0f}/s | ratio {fast_engine / fast_base:.2f}"
-        )
-    build = measure_build(args.terms)
-    results["build"] = build
-    print(
-        f"automaton for {int(build['entries'])} entries ({int(build['keys'])} keys): built in "
-        f"{build['seconds']:.2f} s, +{build['rss_bytes'] / 2**20:.0f} MiB RSS "
-        f"(automaton itself {build['automaton_bytes'] / 2**20:.0f} MiB)"
-    )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "engine.json").write_text(json.dumps(results, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return {
+        "ratios": ratios,
+        "figures": figures,
+        "series": {"lexicon": lexicon, "stages": stages},
+        "notes": notes,
+    }

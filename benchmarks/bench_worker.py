@@ -1,6 +1,6 @@
 """Streaming throughput and latency of one worker process, against a bare aiokafka loop.
 
-    python -m benchmarks.bench_worker [--count 200000] [--rounds 2] [--quick]
+    python -m benchmarks --only streaming [--quick]
 
 Starts its own local broker (free ports, a temporary data directory; stopped at the end, also on
 errors and Ctrl-C), applies the packaged topic declarations and preloads ``--count`` synthetic
@@ -25,48 +25,55 @@ CPU seconds of the process and of the broker JVM are sampled from /proc over the
 The worker's start-up (spawn -> first decision) is reported separately.
 
 Latency: a fresh worker resumes the committed offsets (caught up, idle); the actions topic is
-switched to LogAppendTime; comments are published at half of the worker's measured max rate
+switched to LogAppendTime; comments are published at a share of the worker's measured max rate
 for ``--latency-seconds``; every decision is paired with its comment: latency = the decision's
 LogAppendTime (on the broker) - the comment's CreateTime (set by the publisher at send).
 Millisecond resolution. The worker's own histogram (comment timestamp -> batch delivered;
 bucket-interpolated like Prometheus' histogram_quantile) is reported next to it.
 
-Results go to benchmarks/results/worker.json. Nothing is pinned: the worker (or the bare loop)
-and the broker need both cores of a 2-core machine. The machine is noisy: compare the ratio of
-each round, not absolute rates across runs.
+Full mode adds the naive Faust agent (benchmarks/naive_faust.py) to each round and measures
+latency at 25, 50 and 75% of the worker's max; quick mode at 50%. Nothing is pinned: the worker
+(or the bare loop) and the broker need both cores of a 2-core machine. The machine is noisy:
+compare the ratio of each round, not absolute rates across runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import atexit
-import contextlib
-import itertools
 import json
-import os
-import platform
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from benchmarks.bench_engine import python_argv
 from benchmarks.corpus import ndjson_lines
+from benchmarks.kafka_tools import (
+    CpuSampler,
+    Output,
+    delete_group,
+    end_offsets,
+    partitions_of,
+    read_window,
+    recreate,
+)
+from benchmarks.naive_faust import NAIVE_OUT
+from benchmarks.progress import Reporter
+from benchmarks.report import ratio
 from streamproc.connect import publish_lines
-from streamproc.kafka import KafkaSettings, TopicAction, admin_client, apply, load_declarations
+from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations
 from streamproc.local import (
     ChildProcess,
     LocalBroker,
@@ -89,10 +96,6 @@ BARE_OUT = "bench.bare-out"  # scratch output topic of the bare loop
 LATENCY_SEED = 4242  # another seed than the preload: other comment ids
 PARTITIONS_WANTED = 30  # 5 comment topics x 6 partitions
 
-# Every process this benchmark starts, so that they are stopped whatever happens.
-_children: list[subprocess.Popen[bytes]] = []
-
-
 # Processes ---------------------------------------------------------------------------------
 
 # Every process this benchmark starts, so that they are stopped whatever happens.
@@ -103,182 +106,6 @@ def _kill_children() -> None:
     for process in list(_children):
         process.kill()
         _children.remove(process)
-
-
-class CpuSampler:
-    """CPU seconds (all threads) of some processes, sampled from /proc with wall-clock times."""
-
-    def __init__(self, pids: dict[str, int], interval: float = 0.1) -> None:
-        self.pids = pids
-        self.interval = interval
-        self.samples: list[tuple[float, dict[str, float]]] = []
-        self._tick = os.sysconf("SC_CLK_TCK")
-        self._task: asyncio.Task[None] | None = None
-
-    def _cpu(self, pid: int) -> float:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return float("nan")
-        fields = stat.rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
-
-    def sample(self) -> None:
-        self.samples.append((time.time(), {n: self._cpu(p) for n, p in self.pids.items()}))
-
-    async def _run(self) -> None:
-        while True:
-            self.sample()
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        self.sample()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def at(self, name: str, when: float) -> float:
-        """CPU seconds of ``name`` at wall-clock time ``when``, interpolated linearly."""
-        points = [(t, s[name]) for t, s in self.samples if s[name] == s[name]]  # not NaN
-        if not points:
-            return float("nan")
-        if when <= points[0][0]:
-            return points[0][1]
-        for (t0, c0), (t1, c1) in itertools.pairwise(points):
-            if t0 <= when <= t1:
-                return c0 + (c1 - c0) * (when - t0) / (t1 - t0) if t1 > t0 else c1
-        return points[-1][1]
-
-    def used(self, name: str, start: float, end: float) -> float:
-        return self.at(name, end) - self.at(name, start)
-
-
-# Kafka helpers -----------------------------------------------------------------------------
-
-
-def _consumer(settings: KafkaSettings) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        **settings.client_kwargs(),
-        group_id=None,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-    )
-
-
-def _partitions(topics: Iterable[str], partitions: dict[str, int]) -> list[TopicPartition]:
-    return [TopicPartition(t, p) for t in topics for p in range(partitions[t])]
-
-
-async def end_offsets(settings: KafkaSettings, tps: list[TopicPartition]) -> dict[Any, int]:
-    consumer = _consumer(settings)
-    await consumer.start()
-    try:
-        ends: dict[Any, int] = await consumer.end_offsets(tps)
-        return ends
-    finally:
-        await consumer.stop()
-
-
-@dataclass
-class Output:
-    """Records of a topic written in one window: keys, values and timestamps (ms)."""
-
-    keys: list[bytes | None] = field(default_factory=list)
-    values: list[bytes | None] = field(default_factory=list)
-    stamps: list[int] = field(default_factory=list)
-    timestamp_types: set[int] = field(default_factory=set)
-
-    @property
-    def count(self) -> int:
-        return len(self.stamps)
-
-    def span_seconds(self) -> float:
-        return (max(self.stamps) - min(self.stamps)) / 1000 if self.stamps else 0.0
-
-
-async def read_window(
-    settings: KafkaSettings,
-    start: dict[Any, int],
-    *,
-    values: bool = False,
-    timeout: float = 300.0,
-) -> Output:
-    """Every record from the ``start`` offsets to the current end of those partitions."""
-    out = Output()
-    consumer = _consumer(settings)
-    await consumer.start()
-    try:
-        end = await consumer.end_offsets(list(start))
-        todo = {tp: end[tp] for tp in start if end[tp] > start[tp]}
-        if not todo:
-            return out
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, start[tp])
-        deadline = time.monotonic() + timeout
-        while todo:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"could not read back {sum(todo.values())} records in time")
-            batch = await consumer.getmany(timeout_ms=1000, max_records=20_000)
-            for tp, records in batch.items():
-                stop = todo.get(tp)
-                if stop is None:
-                    continue
-                for record in records:
-                    if record.offset >= stop:
-                        break
-                    out.keys.append(record.key)
-                    if values:
-                        out.values.append(record.value)
-                    out.stamps.append(record.timestamp)
-                    out.timestamp_types.add(record.timestamp_type)
-                if records and records[-1].offset + 1 >= stop:
-                    del todo[tp]
-                    consumer.pause(tp)
-    finally:
-        await consumer.stop()
-    return out
-
-
-async def delete_group(admin: Any, group: str, timeout: float = 60.0) -> None:
-    """Forget the group's committed offsets (aiokafka 0.14 has no delete_consumer_groups)."""
-    from aiokafka.protocol.admin import DeleteGroupsRequest
-
-    retriable = {14, 15, 16, 68}  # loading, not available, not coordinator, group not empty
-    deadline = time.monotonic() + timeout
-    while True:
-        node = await admin.find_coordinator(group)
-        response = await admin._send_request_to_node(node, DeleteGroupsRequest([group]))
-        code = dict(response.results).get(group, 0)
-        if code in (0, 69):  # deleted, or there was no such group
-            return
-        if code not in retriable or time.monotonic() > deadline:
-            raise RuntimeError(f"cannot delete consumer group {group!r}: error code {code}")
-        await asyncio.sleep(0.5)
-
-
-async def recreate(admin: Any, topic: str, timeout: float = 60.0) -> None:
-    """Delete a declared topic and create it again, empty, with the project's ``apply``.
-
-    (DeleteRecords is refused on compacted topics such as a table's changelog.)
-    """
-    if topic in await admin.list_topics():
-        await admin.delete_topics([topic])
-    deadline = time.monotonic() + timeout
-    while True:
-        if topic not in await admin.list_topics():
-            with contextlib.suppress(Exception):  # may still be marked for deletion
-                report = await apply(load_declarations(), admin)
-                if any(r.name == topic and r.action is TopicAction.CREATE for r in report.results):
-                    return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"could not recreate {topic}")
-        await asyncio.sleep(0.5)
 
 
 # The benchmark -------------------------------------------------------------------------------
@@ -303,7 +130,7 @@ class Bench:
         return pid
 
     def tps(self, *topics: str) -> list[TopicPartition]:
-        return _partitions(topics, self.partitions)
+        return partitions_of(topics, self.partitions)
 
 
 class BenchWorker:
@@ -365,7 +192,7 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
     result = bench.workdir / f"bare-{index}.json"
     log = bench.workdir / f"bare-{index}.log"
     args = [
-        sys.executable,
+        *python_argv(),
         "-m",
         "benchmarks.bare_loop",
         "--bootstrap",
@@ -548,6 +375,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         ),
         "p50_ms": pct(0.50),
         "p90_ms": pct(0.90),
+        "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
         "max_ms": float(latencies[-1]),
         "mean_ms": statistics.fmean(latencies),
@@ -567,6 +395,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         / summary.seconds,
         "worker_startup_to_idle_seconds": startup,
         "window_seconds": window,
+        "latencies_ms": latencies[:: max(len(latencies) // 1000, 1)],  # for the CDF plot
     }
 
 
@@ -576,43 +405,33 @@ async def setup(bench: Bench) -> None:
         report = await apply(declarations, admin)
         if report.has_errors:
             raise RuntimeError("\n".join(report.lines()))
-        await admin.create_topics([NewTopic(BARE_OUT, num_partitions=6, replication_factor=1)])
-        for _ in range(100):  # visible in the metadata before the first round uses it
-            if BARE_OUT in await admin.list_topics():
+        scratch = [BARE_OUT, NAIVE_OUT]
+        await admin.create_topics(
+            [NewTopic(name, num_partitions=6, replication_factor=1) for name in scratch]
+        )
+        for _ in range(100):  # visible in the metadata before the first round uses them
+            if set(scratch) <= set(await admin.list_topics()):
                 break
             await asyncio.sleep(0.1)
     for declaration in declarations:
         bench.partitions[declaration.name] = declaration.partitions
-    bench.partitions[BARE_OUT] = 6
+    for name in scratch:
+        bench.partitions[name] = 6
 
 
-async def run(bench: Bench, rounds: int, latency_seconds: float) -> dict[str, Any]:
-    await setup(bench)
-    print(f"preloading {bench.count:,} comments ...", flush=True)
-    loaded = await preload(bench)
-    print(
-        f"  {loaded['comments']:,} comments (mean text {loaded['mean_text_chars']:.0f} chars) "
-        f"in {loaded['seconds']:.1f} s",
-        flush=True,
-    )
-    rounds_out: list[dict[str, Any]] = []
-    for index in range(1, rounds + 1):
-        bare = await bare_round(bench, index)
-        print(f"  round {index} bare:   {_line(bare)}", flush=True)
-        work = await worker_round(bench, index)
-        print(
-            f"  round {index} worker: {_line(work)} | start-up {work['startup_seconds']:.1f} s"
-            f" | ratio {work['per_s'] / bare['per_s']:.2f}",
-            flush=True,
-        )
-        rounds_out.append({"bare": bare, "worker": work, "ratio": work["per_s"] / bare["per_s"]})
-    worker_max = statistics.median(r["worker"]["per_s"] for r in rounds_out)
-    rate = worker_max / 2
-    print(
-        f"latency at {rate:,.0f} comments/s (half the worker's max) for {latency_seconds:g} s ..."
-    )
-    latency = await latency_phase(bench, rate, latency_seconds)
-    return {"preload": loaded, "rounds": rounds_out, "latency": latency}
+@dataclass(frozen=True)
+class StreamingOptions:
+    count: int
+    rounds: int
+    latency_seconds: float
+    load_points: tuple[float, ...]  # shares of the worker's own max rate
+    max_records: int = 5000
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> StreamingOptions:
+        if quick:
+            return cls(count=20_000, rounds=1, latency_seconds=8.0, load_points=(0.5,))
+        return cls(count=200_000, rounds=3, latency_seconds=20.0, load_points=(0.25, 0.5, 0.75))
 
 
 def _line(r: dict[str, Any]) -> str:
@@ -622,147 +441,130 @@ def _line(r: dict[str, Any]) -> str:
     )
     if r["outputs"] != r["distinct_keys"]:
         text += f" | {r['outputs'] - r['distinct_keys']} duplicate outputs"
-    own = r.get("own_clock")
-    if own:
-        text += f" | own clock {own['per_s']:,.0f}/s"
     return text
 
 
-def summarize(results: dict[str, Any], count: int) -> None:
-    rounds = results["rounds"]
-    print()
-    print(f"{'round':>5} | {'bare msgs/s':>11} | {'worker msgs/s':>13} | {'ratio':>5} | "
-          f"{'CPU µs/msg bare/worker':>22} | {'CPU ratio':>9} | {'start-up':>8}")  # fmt: skip
-    for i, r in enumerate(rounds, start=1):
-        b, w = r["bare"], r["worker"]
-        print(
-            f"{i:>5} | {b['per_s']:>11,.0f} | {w['per_s']:>13,.0f} | {r['ratio']:>5.2f} | "
-            f"{b['cpu_us_per_msg']:>10.1f} / {w['cpu_us_per_msg']:<9.1f} | "
-            f"{b['cpu_us_per_msg'] / w['cpu_us_per_msg']:>9.2f} | {w['startup_seconds']:>6.1f} s"
+async def _streaming(
+    bench: Bench, options: StreamingOptions, reporter: Reporter, extra: Sequence[Any]
+) -> dict[str, Any]:
+    await setup(bench)
+    reporter.step(f"streaming: preloading {bench.count:,} comments")
+    loaded = await preload(bench)
+    reporter.log(f"{loaded['comments']:,} comments preloaded in {loaded['seconds']:.1f} s")
+    rounds: list[dict[str, Any]] = []
+    for index in range(1, options.rounds + 1):
+        reporter.step(f"streaming: round {index} of {options.rounds}")
+        entry: dict[str, Any] = {"bare": await bare_round(bench, index)}
+        reporter.log(f"round {index} bare:   {_line(entry['bare'])}")
+        entry["worker"] = await worker_round(bench, index)
+        reporter.log(f"round {index} worker: {_line(entry['worker'])}")
+        for system in extra:  # other systems, each in the same round
+            entry[system.name] = await system.round(bench, index)
+            reporter.log(f"round {index} {system.name}: {_line(entry[system.name])}")
+        rounds.append(entry)
+    worker_max = statistics.median(r["worker"]["per_s"] for r in rounds)
+    latency: dict[str, Any] = {}
+    for share in options.load_points:
+        rate = worker_max * share
+        reporter.step(f"streaming: latency at {share:.0%} of the worker's max ({rate:,.0f}/s)")
+        point = await latency_phase(bench, rate, options.latency_seconds)
+        latency[f"{share:.0%}"] = point
+        reporter.log(
+            f"at {point['published_rate']:,.0f}/s: p50 {point['p50_ms']:.0f} ms, p95 "
+            f"{point['p95_ms']:.0f} ms, p99 {point['p99_ms']:.0f} ms, max {point['max_ms']:.0f} ms"
         )
-    s = results["summary"]
-    print(
-        f"median ratio worker/bare: {s['ratio_median']:.2f} (target >= 0.5); "
-        f"CPU ratio {s['cpu_ratio_median']:.2f}; N = {count:,} per round"
-    )
-    lat = results["latency"]
-    hist = (
-        f"; worker histogram p50 ~{lat['histogram_p50_ms']:.0f} ms, "
-        f"p99 ~{lat['histogram_p99_ms']:.0f} ms (bucket-interpolated)"
-        if lat["histogram_p50_ms"] is not None and lat["histogram_p99_ms"] is not None
-        else ""
-    )
-    print(
-        f"latency at {lat['published_rate']:,.0f}/s (target {lat['target_rate']:,.0f}/s, "
-        f"{lat['published']:,} comments, {lat['paired']:,} paired): produce -> decision on the "
-        f"broker p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms, max {lat['max_ms']:.0f} ms"
-        f"{hist}; worker {lat['worker_cpu_cores']:.2f} cores busy"
-    )
-    print(
-        "  p50 by second of the window (ms): "
-        + " ".join(f"{v:.0f}" for v in lat["p50_ms_by_second"])
-    )
-    cores = lat["cores_by_second"]
-    print("  worker cores by second:  " + " ".join(f"{v:.2f}" for v in cores["proc"]))
-    print("  broker cores by second:  " + " ".join(f"{v:.2f}" for v in cores["broker"]))
+    return {"preload": loaded, "rounds": rounds, "latency": latency}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, help="comments preloaded [200000; --quick 20000]")
-    parser.add_argument("--rounds", type=int, help="alternating rounds [2; --quick 1]")
-    parser.add_argument("--latency-seconds", type=float, help="latency window [20; --quick 8]")
-    parser.add_argument("--quick", action="store_true", help="small and short, for CI")
-    parser.add_argument(
-        "--max-records", type=int, default=5000, help="the bare loop's getmany max_records"
+def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
+    rounds = results["rounds"]
+    ratios: dict[str, Any] = {}
+    throughput: dict[str, float] = {}
+    figures: dict[str, Any] = {"preload": results["preload"]}
+    for system in ("bare", "worker", *systems):
+        per_s = [r[system]["per_s"] for r in rounds]
+        cpu = [r[system]["cpu_us_per_msg"] for r in rounds]
+        throughput[system] = statistics.median(per_s)
+        figures[system] = {
+            "per_s_median": statistics.median(per_s),
+            "per_s_rounds": per_s,
+            "cpu_us_per_msg_median": statistics.median(cpu),
+            "broker_cpu_us_per_msg_median": statistics.median(
+                r[system]["broker_cpu_us_per_msg"] for r in rounds
+            ),
+        }
+        if system == "bare":
+            continue
+        ratios[f"streaming.{system}_vs_bare"] = ratio(
+            statistics.median(r[system]["per_s"] / r["bare"]["per_s"] for r in rounds),
+            f"{system} ÷ bare aiokafka consume→engine→produce loop, comments/s, same round",
+            rounds=[r[system]["per_s"] / r["bare"]["per_s"] for r in rounds],
+        )
+        ratios[f"streaming.{system}_vs_bare_cpu"] = ratio(
+            statistics.median(
+                r["bare"]["cpu_us_per_msg"] / r[system]["cpu_us_per_msg"] for r in rounds
+            ),
+            f"bare loop's CPU µs per comment ÷ {system}'s (steadier on a busy machine)",
+        )
+    for system in systems:  # the worker against the other systems of the same rounds
+        ratios[f"streaming.worker_vs_{system}"] = ratio(
+            statistics.median(r["worker"]["per_s"] / r[system]["per_s"] for r in rounds),
+            f"worker ÷ {system}, comments/s, same round",
+        )
+    figures["worker"]["startup_seconds_median"] = statistics.median(
+        r["worker"]["startup_seconds"] for r in rounds
     )
-    parser.add_argument(
-        "--worker-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra environment for the worker, e.g. STREAMPROC_BATCH_SIZE=5000 (repeatable)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = parser.parse_args(argv)
-    count = args.count or (20_000 if args.quick else 200_000)
-    rounds = args.rounds or (1 if args.quick else 2)
-    latency_seconds = args.latency_seconds or (8.0 if args.quick else 20.0)
+    latency_figures = {
+        share: {
+            key: point[key]
+            for key in ("target_rate", "published_rate", "paired", "p50_ms", "p95_ms", "p99_ms",
+                        "max_ms", "histogram_p99_ms", "worker_cpu_cores", "broker_cpu_cores")
+        }
+        for share, point in results["latency"].items()
+    }  # fmt: skip
+    figures["latency"] = latency_figures
+    curves = {
+        f"worker at {share} of its max ({point['published_rate']:,.0f}/s)": point["latencies_ms"]
+        for share, point in results["latency"].items()
+    }
+    return {
+        "ratios": ratios,
+        "figures": figures,
+        "series": {"throughput": throughput, "latency": curves},
+        "raw": results,
+    }
+
+
+def run_streaming(quick: bool, reporter: Reporter, extra: Sequence[Any] = ()) -> dict[str, Any]:
+    """The streaming section of the suite: its own broker, always stopped at the end."""
+    options = StreamingOptions.for_mode(quick)
     topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
-    if any("=" not in item for item in args.worker_env):
-        parser.error("--worker-env takes NAME=VALUE")
-    worker_env = dict(item.split("=", 1) for item in args.worker_env)
-
-    workdir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
     atexit.register(broker.kill)
     atexit.register(_kill_children)
-    started = time.perf_counter()
-    load_before = os.getloadavg()
     try:
+        reporter.step("streaming: starting a local broker")
         bootstrap = broker.start(timeout=300, die_with_parent=True)
-        print(
-            f"broker {bootstrap} up in {time.perf_counter() - started:.1f} s; "
-            f"{os.cpu_count()} CPUs, nothing pinned; Python {platform.python_version()}",
-            flush=True,
-        )
         bench = Bench(
             broker=broker,
             settings=KafkaSettings(bootstrap_servers=(bootstrap,)),
             bootstrap=bootstrap,
             workdir=workdir,
-            count=count,
+            count=options.count,
             comment_topics=topics,
             partitions={},
-            max_records=args.max_records,
-            worker_env=worker_env,
+            max_records=options.max_records,
         )
-        results = asyncio.run(run(bench, rounds, latency_seconds))
-    except KeyboardInterrupt:
-        print("interrupted: stopping the worker and the broker", file=sys.stderr)
-        return 130
+        results = asyncio.run(_streaming(bench, options, reporter, extra))
     finally:
         _kill_children()
         broker.stop(timeout=20)
         atexit.unregister(broker.kill)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"kept {workdir}")
-    ratios = [r["ratio"] for r in results["rounds"]]
-    cpu_ratios = [
-        r["bare"]["cpu_us_per_msg"] / r["worker"]["cpu_us_per_msg"] for r in results["rounds"]
-    ]
-    results["summary"] = {
-        "count": count,
-        "rounds": rounds,
-        "bare_per_s_median": statistics.median(r["bare"]["per_s"] for r in results["rounds"]),
-        "worker_per_s_median": statistics.median(r["worker"]["per_s"] for r in results["rounds"]),
-        "ratio_median": statistics.median(ratios),
-        "ratios": ratios,
-        "cpu_ratio_median": statistics.median(cpu_ratios),
-        "startup_seconds_median": statistics.median(
-            r["worker"]["startup_seconds"] for r in results["rounds"]
-        ),
-    }
-    results["environment"] = {
-        "cpus": os.cpu_count(),
-        "pinned": False,
-        "python": platform.python_version(),
-        "faust": version("faust-streaming"),
+        shutil.rmtree(workdir, ignore_errors=True)
+    section = _section(results, [system.name for system in extra])
+    section["figures"]["versions"] = {
+        "faust-streaming": version("faust-streaming"),
         "aiokafka": version("aiokafka"),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "bare_max_records": args.max_records,
-        "worker_env": worker_env,
-        "wall_seconds": time.perf_counter() - started,
     }
-    summarize(results, count)
-    print(f"total {results['environment']['wall_seconds']:.0f} s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "worker.json").write_text(json.dumps(results, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return section

@@ -1,0 +1,127 @@
+"""A naive Faust agent, the moderation written as a Faust tutorial would write it: one agent
+over the comment topics, ``Engine.moderate_json`` per event, one awaited ``topic.send`` per
+decision (Faust's own acknowledgements and commits; no batching, no strikes table).
+
+    python -m benchmarks.naive_faust --bootstrap HOST:PORT --app-id ID --data-dir DIR
+
+The suite runs it as one more system in each streaming round (:class:`NaiveFaust`), timed like
+the others from the CreateTime of its output records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+NAIVE_OUT = "bench.naive-faust-out"  # the scratch output topic
+
+
+def build_app(bootstrap: str, app_id: str, data_dir: Path) -> Any:
+    import faust
+    import orjson
+
+    from streamproc.core import CommentError, Engine, MemoryStrikeStore, load_pack
+    from streamproc.kafka import topology
+
+    app = faust.App(
+        app_id,
+        broker=f"kafka://{bootstrap}",
+        datadir=str(data_dir),
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+    engine = Engine(load_pack(None))
+    store = MemoryStrikeStore()
+    comments = app.topic(*topology().comment_topics)
+    decisions = app.topic(NAIVE_OUT)
+
+    @app.agent(comments)
+    async def moderate(stream: Any) -> None:
+        async for value in stream:
+            try:
+                decision = engine.moderate_json(value, store)
+            except CommentError:
+                await decisions.send(value=value)
+                continue
+            await decisions.send(key=decision["comment_id"].encode(), value=orjson.dumps(decision))
+
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--app-id", required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    app = build_app(args.bootstrap, args.app_id, args.data_dir)
+    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
+    app.main()
+    return 0
+
+
+class NaiveFaust:
+    """The naive agent as one system of the streaming rounds."""
+
+    name = "naive_faust"
+    output_topic = NAIVE_OUT
+
+    async def round(self, bench: Any, index: int) -> dict[str, Any]:
+        import uuid
+
+        from benchmarks.bench_engine import python_argv
+        from benchmarks.bench_worker import _children, _round_result
+        from benchmarks.kafka_tools import CpuSampler, end_offsets, read_window
+        from streamproc.local import ChildProcess, service_env
+
+        tps = bench.tps(NAIVE_OUT)
+        before = await end_offsets(bench.settings, tps)
+        argv = [
+            *python_argv(),
+            "-m",
+            "benchmarks.naive_faust",
+            "--bootstrap",
+            bench.bootstrap,
+            "--app-id",
+            f"bench-naive-{uuid.uuid4().hex[:8]}",
+            "--data-dir",
+            str(bench.workdir / f"naive-{index}"),
+        ]
+        child = ChildProcess(
+            argv, service_env(bench.bootstrap), bench.workdir / f"naive-{index}.log"
+        )
+        _children.append(child)
+        process = child.launch().process
+        assert process is not None
+        sampler = CpuSampler({"proc": process.pid, "broker": bench.broker_pid})
+        sampler.start()
+        deadline = time.monotonic() + 120 + bench.count / 500
+        try:
+            while True:
+                ends = await end_offsets(bench.settings, tps)
+                if sum(ends[tp] - before[tp] for tp in tps) >= bench.count:
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the naive Faust agent stopped or timed out:\n{child.log()}"
+                    )
+                await asyncio.sleep(0.5)
+        finally:
+            await sampler.stop()
+            child.stop()
+            _children.remove(child)
+        out = await read_window(bench.settings, before)
+        return _round_result(self.name, bench, out, sampler)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""PNG plots of a run (matplotlib, no display needed): what each section's ``series`` holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def lexicon_scaling(points: list[dict[str, Any]], path: Path) -> Path:
+    plt = _pyplot()
+    terms = [p["terms"] for p in points]
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(terms, [p["engine_per_s"] for p in points], "o-", label="engine")
+    ax.plot(terms, [p["baseline_per_s"] for p in points], "s--", label="bare loop (baseline)")
+    ax.set_xscale("log")
+    ax.set_xlabel("lexicon terms")
+    ax.set_ylabel("comments/s on one core")
+    ax.set_title("Engine throughput against lexicon size")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def stage_costs(stages: dict[str, float], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    names = list(stages)
+    ax.barh(names, [stages[n] for n in names], color="tab:blue")
+    ax.invert_yaxis()
+    ax.set_xlabel("µs per comment")
+    ax.set_title("Engine time by stage")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for label, values in curves.items():
+        if not values:
+            continue
+        ordered = sorted(values)
+        n = len(ordered)
+        ax.plot(ordered, [(i + 1) / n for i in range(n)], label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("produce → decision latency (ms)")
+    ax.set_ylabel("share of comments")
+    ax.set_title("Latency CDF at each load")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def throughput_bars(systems: dict[str, float], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    names = list(systems)
+    ax.barh(names, [systems[n] for n in names], color="tab:green")
+    ax.invert_yaxis()
+    ax.set_xlabel("comments/s, one process, local broker")
+    ax.set_title("Streaming throughput, same engine")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def draw(sections: dict[str, dict[str, Any]], folder: Path) -> list[Path]:
+    """Every plot the sections have data for."""
+    made: list[Path] = []
+    engine = sections.get("engine", {}).get("series", {})
+    if len(engine.get("lexicon", [])) >= 2:
+        made.append(lexicon_scaling(engine["lexicon"], folder / "engine-lexicon-scaling.png"))
+    if engine.get("stages"):
+        made.append(stage_costs(engine["stages"], folder / "engine-stages.png"))
+    streaming = sections.get("streaming", {}).get("series", {})
+    if streaming.get("throughput"):
+        made.append(throughput_bars(streaming["throughput"], folder / "streaming-throughput.png"))
+    if streaming.get("latency"):
+        made.append(latency_cdfs(streaming["latency"], folder / "streaming-latency-cdf.png"))
+    return made
