@@ -48,15 +48,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from benchmarks.bench_engine import python_argv
 from benchmarks.corpus import ndjson_lines
@@ -65,117 +63,34 @@ from benchmarks.kafka_tools import (
     Output,
     delete_group,
     end_offsets,
-    partitions_of,
     read_window,
     recreate,
 )
+from benchmarks.latency import latency_phase
 from benchmarks.naive_faust import NAIVE_OUT
 from benchmarks.progress import Reporter
 from benchmarks.report import ratio
+from benchmarks.stream_harness import (
+    ACTIONS,
+    APP_ID,
+    BARE_OUT,
+    CHANGELOG,
+    DEAD_LETTERS,
+    Bench,
+    BenchWorker,
+    children,
+    delivered,
+    kill_children,
+)
 from streamproc.connect import publish_lines
 from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations
 from streamproc.local import (
     ChildProcess,
     LocalBroker,
-    WorkerProcess,
     free_port,
-    histogram_buckets,
-    histogram_quantile,
     metric_total,
     service_env,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
-
-APP_ID = "streamproc"  # the worker's app id = consumer group; its changelog topics are declared
-ACTIONS = "moderation.actions"
-DEAD_LETTERS = "moderation.deadletter"
-CHANGELOG = f"{APP_ID}-strikes-changelog"
-BARE_OUT = "bench.bare-out"  # scratch output topic of the bare loop
-LATENCY_SEED = 4242  # another seed than the preload: other comment ids
-PARTITIONS_WANTED = 30  # 5 comment topics x 6 partitions
-
-# Processes ---------------------------------------------------------------------------------
-
-# Every process this benchmark starts, so that they are stopped whatever happens.
-_children: list[ChildProcess] = []
-
-
-def _kill_children() -> None:
-    for process in list(_children):
-        process.kill()
-        _children.remove(process)
-
-
-# The benchmark -------------------------------------------------------------------------------
-
-
-@dataclass
-class Bench:
-    broker: LocalBroker
-    settings: KafkaSettings
-    bootstrap: str
-    workdir: Path
-    count: int
-    comment_topics: list[str]
-    partitions: dict[str, int]
-    max_records: int
-    worker_env: dict[str, str] = field(default_factory=dict)  # --worker-env: settings to try
-
-    @property
-    def broker_pid(self) -> int:
-        pid = self.broker.status().pid
-        assert pid is not None, "the broker is not running"
-        return pid
-
-    def tps(self, *topics: str) -> list[TopicPartition]:
-        return partitions_of(topics, self.partitions)
-
-
-class BenchWorker:
-    """A ``streamproc worker`` subprocess with its own metrics port, data dir and log."""
-
-    def __init__(self, bench: Bench, name: str) -> None:
-        env = service_env(bench.bootstrap, **bench.worker_env)
-        self.service = WorkerProcess(env, bench.workdir / name)
-        _children.append(self.service)
-
-    @property
-    def process(self) -> Any:
-        return self.service.process
-
-    @property
-    def spawned(self) -> float:
-        return self.service.spawned
-
-    @property
-    def log_path(self) -> Path:
-        return self.service.log_path
-
-    def start(self) -> int:
-        process = self.service.launch().process
-        assert process is not None
-        return process.pid
-
-    async def metrics(self) -> dict[str, float] | None:
-        return await asyncio.to_thread(self.service.samples)
-
-    async def wait_until(self, done: Any, timeout: float, every: float = 0.5) -> dict[str, float]:
-        """Poll the metrics until ``done(samples)`` is true; return those samples."""
-        return await asyncio.to_thread(self.service.wait_until, done, timeout, every)
-
-    def stop(self) -> int | None:
-        code = self.service.stop()
-        if self.service in _children:
-            _children.remove(self.service)
-        return code
-
-
-def _delivered(samples: dict[str, float]) -> float:
-    return metric_total(samples, "streamproc_produce_to_decision_seconds_count") + metric_total(
-        samples, "streamproc_dead_letters_total"
-    )
 
 
 async def preload(bench: Bench) -> dict[str, Any]:
@@ -207,7 +122,7 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
         str(result),
     ]
     child = ChildProcess(args, service_env(bench.bootstrap), log)
-    _children.append(child)
+    children.append(child)
     process = child.launch().process
     assert process is not None
     sampler = CpuSampler({"proc": process.pid, "broker": bench.broker_pid})
@@ -221,7 +136,7 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
     finally:
         await sampler.stop()
         child.stop()
-        _children.remove(child)
+        children.remove(child)
     if process.returncode != 0:
         raise RuntimeError(f"the bare loop failed ({process.returncode}):\n{child.log()}")
     own = json.loads(result.read_text())
@@ -243,7 +158,7 @@ async def worker_round(bench: Bench, index: int) -> dict[str, Any]:
         if not assigned_at and metric_total(samples, "streamproc_assigned_partitions") >= 30:
             assigned_at.append(time.time())
         consumed = metric_total(samples, "streamproc_comments_consumed_total")
-        return consumed >= bench.count and _delivered(samples) >= bench.count
+        return consumed >= bench.count and delivered(samples) >= bench.count
 
     try:
         await worker.wait_until(finished, timeout=180 + bench.count / 500, every=0.25)
@@ -288,114 +203,6 @@ def _round_result(
         "broker_cpu_us_per_msg": broker_cpu / bench.count * 1e6,
         "broker_cpu_cores": broker_cpu / seconds,
         **(extra or {}),
-    }
-
-
-async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
-    declared = load_declarations().get(ACTIONS)
-    assert declared is not None
-    configs = {k: v for k, v in declared.configs.items() if v is not None}
-    configs["message.timestamp.type"] = "LogAppendTime"  # decision time = on the broker
-    async with admin_client(bench.settings) as admin:
-        # AlterConfigs (not incremental) replaces the topic's set: keep the declared values.
-        await admin.alter_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, ACTIONS, configs=configs)]
-        )
-    worker = BenchWorker(bench, "worker-latency")
-    worker.start()
-    try:
-        # Resumes the committed offsets of the last round; wait until it is caught up and idle.
-        caught_up: list[float] = []
-
-        def idle(samples: dict[str, float]) -> bool:
-            ready = metric_total(samples, "streamproc_assigned_partitions") >= PARTITIONS_WANTED
-            lag = metric_total(samples, "streamproc_consumer_lag")
-            reported = any(k.startswith("streamproc_consumer_lag{") for k in samples)
-            if not (ready and reported and lag == 0):
-                caught_up.clear()
-                return False
-            caught_up.append(time.monotonic())
-            return caught_up[-1] - caught_up[0] >= 2.5  # two lag reports (2 s timer) at zero
-
-        await worker.wait_until(idle, timeout=300)
-        startup = time.time() - worker.spawned
-        await asyncio.sleep(1.0)
-        settled = await worker.metrics()
-        assert settled is not None
-        delivered_before = _delivered(settled)
-        hist_before = histogram_buckets(settled, "streamproc_produce_to_decision_seconds")
-        comments_before = await end_offsets(bench.settings, bench.tps(*bench.comment_topics))
-        actions_before = await end_offsets(bench.settings, bench.tps(ACTIONS))
-        lines = ndjson_lines(max(int(rate * seconds), 1), seed=LATENCY_SEED)
-        assert worker.process is not None
-        sampler = CpuSampler({"proc": worker.process.pid, "broker": bench.broker_pid})
-        sampler.start()
-        published_at = time.time()
-        summary = await publish_lines(
-            bench.settings, lines, rate=rate, known_topics=set(bench.comment_topics)
-        )
-        wanted = delivered_before + summary.sent
-        after = await worker.wait_until(lambda s: _delivered(s) >= wanted, timeout=120, every=0.2)
-        await sampler.stop()
-        hist_after = histogram_buckets(after, "streamproc_produce_to_decision_seconds")
-    finally:
-        worker.stop()
-    window = time.time() - published_at
-    comments = await read_window(bench.settings, comments_before, values=True)
-    decisions = await read_window(bench.settings, actions_before)
-    sent_at: dict[bytes, int] = {}
-    for value, stamp in zip(comments.values, comments.stamps, strict=True):
-        sent_at[orjson.loads(value or b"{}").get("id", "").encode()] = stamp
-    latencies: list[int] = []
-    by_second: dict[int, list[int]] = {}  # p50 per second of the window: is it steady?
-    seen: set[bytes | None] = set()
-    first_sent = min(sent_at.values(), default=0)
-    for key, stamp in zip(decisions.keys, decisions.stamps, strict=True):
-        if key in sent_at and key not in seen:
-            seen.add(key)
-            latency = stamp - sent_at[key]
-            latencies.append(latency)
-            by_second.setdefault((sent_at[key] - first_sent) // 1000, []).append(latency)
-    latencies.sort()
-    if not latencies:
-        raise RuntimeError("latency: no decision could be paired with its comment")
-
-    def pct(q: float) -> float:
-        return float(latencies[min(int(q * len(latencies)), len(latencies) - 1)])
-
-    delta = [(bound, count - dict(hist_before).get(bound, 0.0)) for bound, count in hist_after]
-    hist_p50, hist_p99 = histogram_quantile(0.5, delta), histogram_quantile(0.99, delta)
-    return {
-        "target_rate": rate,
-        "published": summary.sent,
-        "published_rate": summary.rate,
-        "paired": len(latencies),
-        "decision_timestamp": (
-            "LogAppendTime" if decisions.timestamp_types == {1} else str(decisions.timestamp_types)
-        ),
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-        "max_ms": float(latencies[-1]),
-        "mean_ms": statistics.fmean(latencies),
-        "p50_ms_by_second": [statistics.median(v) for _, v in sorted(by_second.items())],
-        "cores_by_second": {
-            name: [
-                round(sampler.used(name, published_at + i, published_at + i + 1), 2)
-                for i in range(int(summary.seconds))
-            ]
-            for name in ("proc", "broker")
-        },
-        "histogram_p50_ms": hist_p50 * 1000 if hist_p50 is not None else None,
-        "histogram_p99_ms": hist_p99 * 1000 if hist_p99 is not None else None,
-        "worker_cpu_cores": sampler.used("proc", published_at, published_at + summary.seconds)
-        / summary.seconds,
-        "broker_cpu_cores": sampler.used("broker", published_at, published_at + summary.seconds)
-        / summary.seconds,
-        "worker_startup_to_idle_seconds": startup,
-        "window_seconds": window,
-        "latencies_ms": latencies[:: max(len(latencies) // 1000, 1)],  # for the CDF plot
     }
 
 
@@ -542,7 +349,7 @@ def run_streaming(quick: bool, reporter: Reporter, extra: Sequence[Any] = ()) ->
     workdir = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
     atexit.register(broker.kill)
-    atexit.register(_kill_children)
+    atexit.register(kill_children)
     try:
         reporter.step("streaming: starting a local broker")
         bootstrap = broker.start(timeout=300, die_with_parent=True)
@@ -558,7 +365,7 @@ def run_streaming(quick: bool, reporter: Reporter, extra: Sequence[Any] = ()) ->
         )
         results = asyncio.run(_streaming(bench, options, reporter, extra))
     finally:
-        _kill_children()
+        kill_children()
         broker.stop(timeout=20)
         atexit.unregister(broker.kill)
         shutil.rmtree(workdir, ignore_errors=True)
