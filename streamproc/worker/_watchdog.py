@@ -10,6 +10,7 @@ logged once per minute and the next round tries again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ class FetchWatchdog:
         self.clock = clock
         self._seen: dict[TP, tuple[int, float]] = {}  # position, and since when
         self._error_logged = -1e9
+        self._shown: set[tuple[str, str]] = set()  # (topic, partition) lag series exported
 
     async def check(self, app: Any) -> None:
         try:
@@ -66,6 +68,13 @@ class FetchWatchdog:
             lags[tp] = (position, max(highwater - position, 0))
         for tp, (_, lag) in lags.items():
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+        # A partition that moved to another worker is that worker's to report: keeping its
+        # last value here would show lag nobody has (summed across workers, counted twice).
+        held = {(tp.topic, str(tp.partition)) for tp in assigned}
+        for shown in set(self._shown) - held:
+            with contextlib.suppress(KeyError):
+                self.metrics.consumer_lag.remove(*shown)
+        self._shown = {(tp.topic, str(tp.partition)) for tp in lags} | (self._shown & held)
         fetching = not app.in_recovery and getattr(consumer, "flow_active", True)
         for tp in self.stalled(lags, fetching):
             log.warning("no progress on %s with records waiting: reading it again", tp)
