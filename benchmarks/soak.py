@@ -303,6 +303,9 @@ class Soak:
                 partitions_held_at_end=[
                     w.metric("streamproc_assigned_partitions") for w in workers
                 ],
+                consumed_by_worker_since_start=[
+                    w.metric("streamproc_comments_consumed_total") for w in workers
+                ],
             )
             for w in workers:
                 result.setdefault("worker_exit", []).append(w.stop())
@@ -319,12 +322,14 @@ class Soak:
     _last: tuple[float, float] = (-1.0, 0.0)
 
     def _quiet(self, workers: list[WorkerProcess], sampler: Sampler) -> bool:
-        """True once the workers' decisions have not moved for 5 s and no lag is left."""
+        """True once the workers' decisions have not moved for 5 s and no lag is left, or for
+        15 s (a worker that stopped reading keeps showing its last lag)."""
         count, now = decided(workers), time.monotonic()
         if count != self._last[0]:
             self._last = (count, now)
             return False
-        return now - self._last[1] >= 5 and sampler.lag() == 0
+        quiet = now - self._last[1]
+        return quiet >= 15 or (quiet >= 5 and sampler.lag() == 0)
 
     async def _topics(self, settings: KafkaSettings) -> None:
         async with admin_client(settings) as admin:
@@ -598,6 +603,15 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
             f"{r['max_lag_total']:,.0f} / {r['max_lag_partition']:,.0f}",
         ),
         ("drain after the load stopped", f"{r['drain_seconds'] or 0:.1f} s"),
+        (
+            "partitions held / consumed, per worker process at the end",
+            ", ".join(
+                f"{p:.0f} / {c:,.0f}"
+                for p, c in zip(
+                    r["partitions_held_at_end"], r["consumed_by_worker_since_start"], strict=True
+                )
+            ),
+        ),
     ]
     for e in r["events"]:
         back = "not recovered" if e["recovered_s"] is None else f"{e['recovered_s']} s"
