@@ -6,8 +6,8 @@ twice, the largest lag seen and how long each recovery took.
     python -m benchmarks.soak [--minutes 5] [--rate 1500]
     python -m benchmarks.soak --quick          # ~90 s of load
 
-Results: ``benchmarks/results/soak/soak.json`` and ``soak.md``. Exit status 1 if a comment has
-no decision, a reply went out twice, or an action was never carried out.
+Results: ``benchmarks/results/soak/soak-<quick|Nmin>.json`` and ``.md``. Exit status 1 if a
+comment has no decision, a reply went out twice, or an action was never carried out.
 """
 
 from __future__ import annotations
@@ -620,7 +620,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def report(r: dict[str, Any], command: str) -> None:
+def report(r: dict[str, Any], command: str, label: str) -> None:
     table = Table(title="Soak: steady load, SIGKILLs of workers and sink, one broker restart")
     table.add_column("measure")
     table.add_column("result", justify="right")
@@ -632,7 +632,7 @@ def report(r: dict[str, Any], command: str) -> None:
         "[red]FAILED: " + "; ".join(bad) if bad else "[green]nothing lost, no reply sent twice"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "soak.json").write_bytes(orjson.dumps(r, option=orjson.OPT_INDENT_2))
+    (RESULTS / f"soak-{label}.json").write_bytes(orjson.dumps(r, option=orjson.OPT_INDENT_2))
     lines = [
         "# Soak results",
         "",
@@ -645,7 +645,7 @@ def report(r: dict[str, Any], command: str) -> None:
         "Verdict: " + ("; ".join(bad) if bad else "nothing lost, no reply sent twice."),
         "",
     ]
-    (RESULTS / "soak.md").write_text("\n".join(lines))
+    (RESULTS / f"soak-{label}.md").write_text("\n".join(lines))
 
 
 def main() -> int:
@@ -667,7 +667,7 @@ def main() -> int:
     result["command"] = command.strip()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     result["loadavg"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    report(result, command.strip())
+    report(result, command.strip(), "quick" if args.quick else f"{minutes:g}min")
     return 1 if failures(result) else 0
 
 
