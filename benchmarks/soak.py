@@ -287,6 +287,11 @@ class Soak:
                 else:
                     self._kill_worker(workers, int(what[-1]), ids, env)
                 self.events[-1]["at_s"] = began
+                # Decisions flowing is not all: a partition can stay stuck while others move.
+                caught_up = wait_for(lambda: sampler.lag() < 2 * self.rate, 240)
+                self.events[-1]["caught_up_s"] = (
+                    None if caught_up is None else round(time.monotonic() - started - began, 1)
+                )
                 console.print(f"  {self.events[-1]}")
             time.sleep(max(0.0, started + duration - time.monotonic()))
             load.finish()
@@ -425,7 +430,7 @@ class Soak:
         differing = [i for i, d in duplicated.items() if len({without_time(x) for x in d}) > 1]
         firsts = {i: d[0] for i, d in decisions.items()}
         expected = self._expected(firsts)
-        actions_left = wait_for(lambda: not self._undone(stand_ins, expected), 300)
+        actions_left = wait_for(lambda: not any(self._undone(stand_ins, expected).values()), 300)
         undone = self._undone(stand_ins, expected)
         calls = self._platform_calls(stand_ins)
         blocks = Counter(
@@ -616,6 +621,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     for e in r["events"]:
         back = "not recovered" if e["recovered_s"] is None else f"{e['recovered_s']} s"
         extra = f" (broker answering after {e['broker_back_s']} s)" if "broker_back_s" in e else ""
+        if "caught_up_s" in e:
+            extra += f"; lag < 2 s of load after {e['caught_up_s']} s"
         out.append((f"recovery at {e['at_s']} s: {e['event']}", back + extra))
     return out
 
