@@ -1,0 +1,198 @@
+"""The soak's parts: its load, its samplers and how it reads the topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+
+from streamproc.connect import publish_lines
+from streamproc.kafka import KafkaSettings, topology
+from streamproc.local import (
+    ServiceProcess,
+    WorkerProcess,
+    metric_total,
+)
+from streamproc.local.platforms import StandIns
+
+AT = "2026-11-18T10:30:00+01:00"  # a Wednesday within moderation hours
+HARMLESS = "Buongiorno, quando escono i dati sugli infortuni del 2025? Grazie."
+INSULT = "Sei un idiota."  # a strike: remove + warn; the third of an author blocks them
+console = Console()
+
+
+class SinkProcess(ServiceProcess):
+    command = "sink"
+
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        super().__init__(env, directory)
+        self.env["STREAMPROC_SINK_METRICS_PORT"] = str(self.metrics_port)
+
+    def start(self, timeout: float = 90.0) -> SinkProcess:
+        self.launch()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+                with urllib.request.urlopen(url, timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"sink not ready in {timeout:.0f} s\n{self.log()}")
+
+
+# --- the load ------------------------------------------------------------------------------
+
+
+def _comment(n: int, rng: random.Random, page: str, x_account: str) -> dict[str, Any]:
+    """Comment ``n`` as the connector publishes it (with its platform references): two in three
+    on Facebook (private replies), one in three on X (public replies); one in 40 an insult from
+    one of 150 repeat offenders."""
+    offender = rng.randrange(150) if n % 40 == 17 else None
+    twitter = n % 3 == 2 if offender is None else offender % 3 == 2
+    author = f"{9100 + offender}" if offender is not None else f"{50000 + n % 997}"
+    if twitter:
+        cid, post, account = f"{1990000000000 + n}", "1990366154721874313", x_account
+        channel = "twitter"
+    else:
+        cid, post, account, channel = f"901097836652708_{n}", "901097836652708", page, "facebook"
+    return {
+        "id": f"{channel}:{cid}",
+        "channel": channel,
+        "author": {"id": author, "name": None, "role": "public"},
+        "text": INSULT if offender is not None else HARMLESS,
+        "created_at": AT,
+        "post_id": post,
+        "kind": "comment",
+        "platform": {
+            "account_id": account,
+            "post_id": post,
+            "comment_id": cid,
+            "parent_id": post,
+            "user_id": author,
+        },
+        "version": 1,
+    }
+
+
+class Load(threading.Thread):
+    """One publisher at ``rate`` comments/s until :meth:`finish` (it retries through the
+    broker's outage)."""
+
+    def __init__(self, settings: KafkaSettings, rate: float, stand_ins: StandIns) -> None:
+        super().__init__(daemon=True, name="soak-load")
+        self.settings, self.rate = settings, rate
+        self.accounts = stand_ins.accounts
+        self.stopping = threading.Event()
+        self.made = 0
+        self.summary: Any = None
+        self.error: BaseException | None = None
+
+    def _lines(self) -> Iterator[bytes]:
+        rng = random.Random(8)
+        a = self.accounts
+        while not self.stopping.is_set():
+            yield orjson.dumps(_comment(self.made, rng, a.facebook_page_id, a.twitter_user_id))
+            self.made += 1
+
+    def run(self) -> None:
+        try:
+            self.summary = asyncio.run(
+                publish_lines(self.settings, self._lines(), rate=self.rate, retry_for=300)
+            )
+        except BaseException as exc:  # reported at the end
+            self.error = exc
+
+    def finish(self) -> None:
+        self.stopping.set()
+        self.join(120)
+
+
+# --- sampling lag and decisions --------------------------------------------------------------
+
+
+class Sampler(threading.Thread):
+    """Every second, the workers' ``streamproc_consumer_lag``: the largest seen in all and on
+    one partition, and the total's timeline."""
+
+    def __init__(self, workers: list[WorkerProcess]) -> None:
+        super().__init__(daemon=True, name="soak-sampler")
+        self.workers = workers
+        self.max_lag_total = 0.0
+        self.max_lag_partition = 0.0
+        self.timeline: list[tuple[float, float]] = []
+        self.stopping = threading.Event()
+
+    def lag(self) -> float:
+        total = 0.0
+        for worker in list(self.workers):
+            samples = worker.samples() if worker.alive else None
+            # A worker that holds no partition may still show its last gauges: skip it.
+            if not samples or not metric_total(samples, "streamproc_assigned_partitions"):
+                continue
+            for key, value in samples.items():
+                if key.startswith("streamproc_consumer_lag"):
+                    total += value
+                    self.max_lag_partition = max(self.max_lag_partition, value)
+        return total
+
+    def run(self) -> None:
+        started = time.monotonic()
+        while not self.stopping.wait(1.0):
+            total = self.lag()
+            self.max_lag_total = max(self.max_lag_total, total)
+            self.timeline.append((round(time.monotonic() - started, 1), total))
+
+
+def decided(workers: list[WorkerProcess]) -> float:
+    return sum(w.metric("streamproc_decisions_total") for w in workers if w.alive)
+
+
+def wait_for(condition: Any, timeout: float) -> float | None:
+    """Seconds until ``condition()``, or None after ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return None
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+
+async def read_topics(settings: KafkaSettings, topics: list[str]) -> list[Any]:
+    """Every record of ``topics`` up to their current ends (key, decoded value)."""
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    out: list[Any] = []
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in range(topology().partitions_of(t))]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=20000)
+            for records in batch.values():
+                out.extend((r.key, orjson.loads(r.value or b"null")) for r in records)
+    finally:
+        await consumer.stop()
+    return out
+
+
+def user_of(decision: dict[str, Any]) -> str:
+    return str((decision.get("platform") or {}).get("user_id") or decision.get("author_id"))
+
+
+def without_time(decision: dict[str, Any]) -> bytes:
+    return orjson.dumps({k: v for k, v in decision.items() if k != "decided_at"})
