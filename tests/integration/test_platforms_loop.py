@@ -86,15 +86,18 @@ def loop(
     worker = Worker(streamproc_env(kafka_bootstrap), directory / "worker")
     connect = Service("connect", env, directory)
     sink = Service("sink", env, directory)
+    loop = Loop(
+        kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker, env, directory
+    )
     try:
         worker.start()
         connect.start()
         sink.start()
-        yield Loop(
-            kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker, env, directory
-        )
+        yield loop
     finally:
-        for service in (connect, sink):
+        # The services running now: tests restart them (a restarted sink or connector left
+        # running would outlive the test session).
+        for service in {connect, sink, loop.connect, loop.sink}:
             service.stop()
         worker.stop()
         stand_ins.stop()
