@@ -7,6 +7,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 __all__ = ["ReviewMetrics"]
 
 MAX_RULES_PER_CASE = 20  # a bound on the labels one case adds
+# What people can do in the console (the routes of _web.ReviewApp.act).
+CONSOLE_ACTIONS = (
+    "reveal", "confirm", "overturn", "claim", "note", "appeal", "appeal_upheld", "appeal_rejected",
+)  # fmt: skip
 
 
 class ReviewMetrics:
@@ -60,6 +64,10 @@ class ReviewMetrics:
             ["result"],
             registry=self.registry,
         )
+
+        # Known label values start at zero, so that increase() sees the first action too.
+        for action in CONSOLE_ACTIONS:
+            self.actions.labels(action)
 
     def count_review(self, decision: dict[str, object], result: str) -> None:
         """One confirmed or overturned decision, once for each rule it matched."""

@@ -72,6 +72,9 @@ class Target:
 class PlatformClient:
     channel = ""
     capabilities = Capabilities()
+    # The label values of its metrics (started at zero: SinkMetrics.start_channel).
+    operations: tuple[str, ...] = ()
+    wait_causes: tuple[str, ...] = ("rate_limit",)
 
     def __init__(self, transport: Transport, metrics: SinkMetrics) -> None:
         self.transport = transport

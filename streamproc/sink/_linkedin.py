@@ -30,6 +30,7 @@ def _quote(value: str) -> str:
 
 class LinkedInClient(PlatformClient):
     channel = "linkedin"
+    operations = ("delete", "reply_public", "list")
     capabilities = Capabilities(delete=True, reply_public=True, list_public=True)
 
     def __init__(self, config: LinkedInConfig, transport: Transport, metrics: SinkMetrics):

@@ -109,6 +109,17 @@ class _Graph(PlatformClient):
 
 class FacebookClient(_Graph):
     channel = "facebook"
+    operations = (
+        "hide",
+        "unhide",
+        "delete",
+        "ban",
+        "unban",
+        "reply_public",
+        "reply_private",
+        "list",
+    )
+    wait_causes = ("rate_limit", "usage")
     reply_edge = "comments"
     capabilities = Capabilities(
         hide=True,
@@ -164,6 +175,8 @@ class FacebookClient(_Graph):
 
 class InstagramClient(_Graph):
     channel = "instagram"
+    operations = ("hide", "unhide", "delete", "reply_public", "reply_private", "list")
+    wait_causes = ("rate_limit", "usage")
     reply_edge = "replies"
     capabilities = Capabilities(
         hide=True, delete=True, reply_public=True, reply_private=True, list_public=True

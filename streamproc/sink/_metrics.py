@@ -3,9 +3,14 @@ result, cause), never an account, a comment or a person."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["SinkMetrics"]
+__all__ = ["CALL_RESULTS", "DEAD_LETTER_KINDS", "SinkMetrics"]
+
+CALL_RESULTS = ("ok", "transient", "permanent")
+DEAD_LETTER_KINDS = ("invalid_json", "invalid_comment")
 
 
 class SinkMetrics:
@@ -66,6 +71,29 @@ class SinkMetrics:
             "Partitions of moderation.actions (and moderation.reviews) this sink owns",
             registry=r,
         )
+
+        for kind in DEAD_LETTER_KINDS:
+            self.dead_letters.labels(kind)
+
+    def start_channel(
+        self,
+        channel: str,
+        actions: Iterable[str],
+        statuses: Iterable[str],
+        operations: Iterable[str],
+        causes: Iterable[str],
+    ) -> None:
+        """Every known label value of a configured channel starts at zero, so that rate() and
+        increase() (the alerts on failed and unknown outcomes) see the first event too."""
+        statuses = tuple(statuses)
+        for action in actions:
+            for status in statuses:
+                self.outcomes.labels(channel, action, status)
+        for operation in operations:
+            for result in CALL_RESULTS:
+                self.calls.labels(channel, operation, result)
+        for cause in causes:
+            self.wait_seconds.labels(channel, cause)
 
     def waited(self, channel: str, cause: str, seconds: float) -> None:
         self.wait_seconds.labels(channel, cause).inc(seconds)

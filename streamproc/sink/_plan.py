@@ -16,6 +16,8 @@ from streamproc.sink._client import Capabilities
 
 __all__ = ["FOR_PEOPLE", "IDEMPOTENT", "Step", "plan_decision", "plan_review"]
 
+# The review actions the sink carries out on a platform (plan_review).
+REVIEW_ACTIONS = ("reinstate", "unblock", "reply")
 FOR_PEOPLE = ("report_platform", "report_authorities", "notify_compliance", "escalate")
 IDEMPOTENT = frozenset({"hide", "unhide", "delete", "ban", "unban"})
 Kind = Literal["call", "people", "skip", "marker"]

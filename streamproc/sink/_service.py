@@ -10,11 +10,14 @@ import sys
 from streamproc._health import Health, serve_http
 from streamproc._http import AiohttpTransport
 from streamproc._logging import quiet_repeats
+from streamproc.core import ACTIONS
 from streamproc.kafka import check_credentials
 from streamproc.sink._client import PlatformClient
+from streamproc.sink._ledger import TERMINAL
 from streamproc.sink._linkedin import LinkedInClient
 from streamproc.sink._meta import FacebookClient, InstagramClient
 from streamproc.sink._metrics import SinkMetrics
+from streamproc.sink._plan import REVIEW_ACTIONS
 from streamproc.sink._runner import SinkRunner
 from streamproc.sink._settings import SinkSettings
 from streamproc.sink._twitter import TwitterClient
@@ -65,6 +68,11 @@ async def _main(settings: SinkSettings) -> None:
     health = Health()
     health.not_ready("waiting for the first partition assignment")
     clients, skipped = build_clients(settings, metrics)
+    actions = [a for a in ACTIONS if a != "allow"] + list(REVIEW_ACTIONS)
+    for channel, client in clients.items():
+        metrics.start_channel(
+            channel, actions, sorted(TERMINAL), client.operations, client.wait_causes
+        )
     for line in skipped:
         print(line, file=sys.stderr, flush=True)
     if settings.metrics_port:

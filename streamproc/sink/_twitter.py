@@ -26,6 +26,8 @@ __all__ = ["TwitterClient"]
 
 class TwitterClient(PlatformClient):
     channel = "twitter"
+    operations = ("hide", "unhide", "ban", "unban", "reply_public", "reply_private", "list")
+    wait_causes = ("rate_limit", "window")
     capabilities = Capabilities(
         hide=True,
         ban=True,

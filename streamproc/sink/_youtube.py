@@ -35,6 +35,7 @@ class _Pending:
 
 class YouTubeClient(PlatformClient):
     channel = "youtube"
+    operations = ("hide", "ban", "reply_public", "list")
     capabilities = Capabilities(hide=True, ban=True, reply_public=True, list_public=True)
 
     def __init__(
