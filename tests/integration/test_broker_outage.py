@@ -163,3 +163,95 @@ def test_publish_keeps_trying_through_an_outage_and_says_where_it_stopped(
     _, stderr = publisher.communicate(timeout=150)
     assert publisher.returncode == 0, stderr
     assert "published 50 comments from 50 lines" in stderr
+
+
+def test_connect_sink_and_review_ride_out_an_outage(
+    own_broker: LocalBroker, tmp_path: Path
+) -> None:
+    """The broker killed for 15 s under the connector, the sink and the review console: they stay
+    alive and healthy, a delivery during the outage is answered 503 (the platform delivers it
+    again), and after the restart the same delivery is accepted and its comment published."""
+    import urllib.request
+
+    from streamproc.local.platforms import StandIns, deliver, facebook_comment, sign
+
+    from ._platforms import Service, read_json, wait_for
+
+    bootstrap = own_broker.status().bootstrap
+    assert bootstrap is not None
+    settings = KafkaSettings(bootstrap_servers=(bootstrap,))
+    stand_ins = StandIns().start()
+    env = {**streamproc_env(bootstrap), **stand_ins.env(), "STREAMPROC_SINK_GROUP": unique("s-")}
+    connect, sink = Service("connect", env, tmp_path), Service("sink", env, tmp_path)
+    review_port = free_port()
+    review = subprocess.Popen(
+        [*streamproc_command(), "review", "serve"],
+        env={
+            **env,
+            "STREAMPROC_REVIEW_DATABASE": f"sqlite:///{tmp_path / 'review.db'}",
+            "STREAMPROC_REVIEW_PORT": str(free_port()),
+            "STREAMPROC_REVIEW_METRICS_PORT": str(review_port),
+            "STREAMPROC_REVIEW_GROUP": unique("r-"),
+        },
+        stdout=(tmp_path / "review.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def status(port: int, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0
+
+    comment_id = f"{unique('9')}_{unique('8')}"
+    body = facebook_comment(
+        stand_ins.accounts,
+        comment_id=comment_id,
+        post_id="901097836652708",
+        user_id=unique("10"),
+        name="Test",
+        text="Grazie per le informazioni",
+        created_at="2026-11-18T10:30:00+01:00",
+    )
+    url = f"{connect.url}/webhooks/facebook"
+    try:
+        connect.start()
+        sink.start()
+        wait_for(lambda: status(review_port, "/readyz") == 200, 90, "the review console")
+        own_broker.kill()
+        time.sleep(3)
+        assert deliver(url, body, sign("facebook", stand_ins.accounts, body)) == 503
+        time.sleep(12)
+        for port in (connect.port, sink.port, review_port):
+            assert status(port, "/healthz") == 200, f"port {port} unhealthy in the outage"
+        assert review.poll() is None, (tmp_path / "review.log").read_text()[-3000:]
+        restart(own_broker)
+        # The platform delivers again; once the connector has its broker back, it is accepted.
+        wait_for(
+            lambda: deliver(url, body, sign("facebook", stand_ins.accounts, body)) == 200,
+            60,
+            "the delivery to be accepted after the restart",
+        )
+        published = read_json(
+            settings, "comments.facebook", lambda d: d["id"] == f"facebook:{comment_id}"
+        )
+        assert len(published) >= 1
+        for port in (sink.port, review_port):
+            wait_for(lambda p=port: status(p, "/readyz") == 200, 60, f"port {port} ready again")
+        assert connect.process is not None and connect.process.poll() is None
+        assert sink.process is not None and sink.process.poll() is None
+        assert review.poll() is None
+    finally:
+        connect.stop()
+        sink.stop()
+        if review.poll() is None:
+            review.send_signal(signal.SIGTERM)
+            try:
+                review.wait(30)
+            except subprocess.TimeoutExpired:
+                review.kill()
+        stand_ins.stop()
