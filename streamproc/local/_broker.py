@@ -48,6 +48,9 @@ from streamproc.local._tls import (
 )
 
 DEFAULT_PORT = 9092
+# A JVM killed a moment ago still holds its listening sockets until the kernel has torn down its
+# memory (seconds for a large heap on a busy machine): its own ports get that long to be free.
+_RELEASE_SECONDS = 10.0
 # Enough for development and the test suite on a 2-core machine; Kafka's own default is 1 GiB.
 DEFAULT_HEAP = "768m"
 _HOST = "localhost"
@@ -214,7 +217,7 @@ class LocalBroker:
             # Only this node talks to its controller port, so any free one will do.
             controller_port = free_port()
         for what, number in (("port", port), ("controller port", controller_port)):
-            if port_in_use(number):
+            if _in_use_for(number, _RELEASE_SECONDS):
                 raise BrokerError(
                     f"{what} {number} is already in use (another broker?); "
                     "choose another with --port"
@@ -409,3 +412,13 @@ class LocalBroker:
             signal_group(current.pid, signal.SIGKILL)
             wait_gone(current.pid, 10.0)
         self.pid_file.unlink(missing_ok=True)
+
+
+def _in_use_for(port: int, seconds: float) -> bool:
+    """True if *port* is still in use after up to *seconds* of waiting for it to be released."""
+    deadline = time.monotonic() + seconds
+    while port_in_use(port):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+    return False
