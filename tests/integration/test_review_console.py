@@ -23,8 +23,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from streamproc.core import Engine, MemoryStrikeStore, load_pack
 from streamproc.kafka import KafkaSettings, TopicDeclarations
@@ -247,7 +249,10 @@ def test_a_reviewer_overturns_a_case_and_cannot_see_an_employees(
     assert browser.find_element(By.ID, "author").text.startswith("author-")
     browser.save_screenshot(str(tmp_path / "case.png"))
     browser.find_element(By.ID, "overturn").click()
-    assert browser.find_element(By.ID, "status").text == "overturned"
+    # The POST answers with the case page again: wait for it (a busy machine takes a while).
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.ID, "status").text == "overturned"
+    )
     reviews = asyncio.run(
         _read(
             kafka_settings,

@@ -339,7 +339,7 @@ async def _read_records(
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             for part in batch.values():
                 for record in part:
-                    key = record.key.decode()
+                    key = record.key.decode("utf-8", "replace") if record.key else ""
                     if key in ids:
                         keys.add(key)
                         found.append(record)
