@@ -14,6 +14,7 @@ Everything about one broker lives in its data directory::
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ from streamproc.local._process import (
     signal_group,
     terminate_group,
     wait_gone,
+    wait_while,
 )
 from streamproc.local._tls import (
     BrokerSecurity,
@@ -217,7 +219,7 @@ class LocalBroker:
             # Only this node talks to its controller port, so any free one will do.
             controller_port = free_port()
         for what, number in (("port", port), ("controller port", controller_port)):
-            if _in_use_for(number, _RELEASE_SECONDS):
+            if not wait_while(functools.partial(port_in_use, number), _RELEASE_SECONDS):
                 raise BrokerError(
                     f"{what} {number} is already in use (another broker?); "
                     "choose another with --port"
@@ -412,13 +414,3 @@ class LocalBroker:
             signal_group(current.pid, signal.SIGKILL)
             wait_gone(current.pid, 10.0)
         self.pid_file.unlink(missing_ok=True)
-
-
-def _in_use_for(port: int, seconds: float) -> bool:
-    """True if *port* is still in use after up to *seconds* of waiting for it to be released."""
-    deadline = time.monotonic() + seconds
-    while port_in_use(port):
-        if time.monotonic() >= deadline:
-            return True
-        time.sleep(0.1)
-    return False

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -64,14 +65,19 @@ def cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
-def wait_gone(pid: int, timeout: float) -> bool:
-    """Wait up to *timeout* seconds for *pid* to exit; True if it did."""
+def wait_while(condition: Callable[[], bool], timeout: float) -> bool:
+    """Wait up to *timeout* seconds for *condition* to turn false; True if it did."""
     deadline = time.monotonic() + timeout
-    while pid_alive(pid):
+    while condition():
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
     return True
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    """Wait up to *timeout* seconds for *pid* to exit; True if it did."""
+    return wait_while(lambda: pid_alive(pid), timeout)
 
 
 def signal_group(pid: int, sig: signal.Signals) -> None:
