@@ -80,6 +80,31 @@ def worker(
     assert running.stop() == 0, running.log()
 
 
+def spam_word_pack(pack: Path, word: str, version: str) -> Path:
+    """A copy of the default pack at ``pack`` where ``word`` is spam, as policy ``version``."""
+    files = read_pack_files(DEFAULT_PACK_PATH)
+    for name, text in files.items():
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text(text)
+    (pack / "lexicons/it/spam.txt").write_text(files["lexicons/it/spam.txt"] + f"\n{word}\n")
+    policy = (pack / "policy.yaml").read_text()
+    (pack / "policy.yaml").write_text(
+        policy.replace('version: "2026.11.0"', f'version: "{version}"')
+    )
+    return pack
+
+
+def publish_policy(env: dict[str, str], path: Path) -> None:
+    """``streamproc policy publish`` as a user runs it (it may take a while on a busy machine)."""
+    subprocess.run(
+        [*streamproc_command(), "policy", "publish", str(path)],
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
 def test_mixed_batch_gets_exact_decisions_and_matches_the_batch_command(
     worker: Worker, kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
@@ -156,28 +181,11 @@ def test_poison_records_go_to_the_dead_letter_topic_and_the_stream_goes_on(
 def test_a_published_policy_is_hot_reloaded(
     worker: Worker, kafka_settings: KafkaSettings, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    files = read_pack_files(DEFAULT_PACK_PATH)
-    pack = tmp_path / "pack"
-    for name, text in files.items():
-        (pack / name).parent.mkdir(parents=True, exist_ok=True)
-        (pack / name).write_text(text)
     word = "zorblaxite"
-    (pack / "lexicons/it/spam.txt").write_text(files["lexicons/it/spam.txt"] + f"\n{word}\n")
-    policy = (pack / "policy.yaml").read_text().replace('version: "2026.11.0"', 'version: "hot-1"')
-    (pack / "policy.yaml").write_text(policy)
-
+    pack = spam_word_pack(tmp_path / "pack", word, "hot-1")
     env = worker_env(kafka_bootstrap)
 
-    def publish_policy(path: Path) -> None:
-        subprocess.run(
-            [*streamproc_command(), "policy", "publish", str(path)],
-            env=env,
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
-
-    publish_policy(pack)
+    publish_policy(env, pack)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -192,7 +200,7 @@ def test_a_published_policy_is_hot_reloaded(
         assert worker.metric("streamproc_policy_reloads_total") >= 1
         assert 'streamproc_policy_info{version="hot-1+' in worker.metrics()
     finally:
-        publish_policy(DEFAULT_PACK_PATH)
+        publish_policy(env, DEFAULT_PACK_PATH)
 
 
 def test_every_naughty_string_gets_a_decision_or_a_dead_letter(
@@ -234,27 +242,8 @@ def test_a_policy_published_under_load_switches_cleanly(
     run = unique()
     word = f"zq{run[-6:]}x"
     version = f"load-{run[-6:]}"
-    files = read_pack_files(DEFAULT_PACK_PATH)
-    pack = tmp_path / "pack"
-    for name, text in files.items():
-        (pack / name).parent.mkdir(parents=True, exist_ok=True)
-        (pack / name).write_text(text)
-    (pack / "lexicons/it/spam.txt").write_text(files["lexicons/it/spam.txt"] + f"\n{word}\n")
-    policy = (pack / "policy.yaml").read_text()
-    (pack / "policy.yaml").write_text(
-        policy.replace('version: "2026.11.0"', f'version: "{version}"')
-    )
-
+    pack = spam_word_pack(tmp_path / "pack", word, version)
     env = worker_env(kafka_bootstrap)
-
-    def publish_policy(path: Path) -> None:
-        subprocess.run(
-            [*streamproc_command(), "policy", "publish", str(path)],
-            env=env,
-            check=True,
-            timeout=120,
-            capture_output=True,
-        )
 
     # The stream goes on until well after the policy is on its topic, however long publishing
     # takes on a busy machine: chunks of 400 comments at 2,000/s.
@@ -289,7 +278,7 @@ def test_a_policy_published_under_load_switches_cleanly(
     sender.start()
     try:
         time.sleep(1.5)
-        publish_policy(pack)
+        publish_policy(env, pack)
         published.set()
         sender.join(200)
         assert not problems, problems
@@ -297,7 +286,7 @@ def test_a_policy_published_under_load_switches_cleanly(
         records = asyncio.run(_read_records(kafka_settings, "moderation.actions", ids, timeout=120))
     finally:
         published.set()
-        publish_policy(DEFAULT_PACK_PATH)
+        publish_policy(env, DEFAULT_PACK_PATH)
 
     by_id = {str(c["id"]): str(c["text"]) for c in comments}
     decisions = {orjson.loads(r.value)["comment_id"]: r for r in records}
