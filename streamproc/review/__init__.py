@@ -4,9 +4,11 @@ server-rendered console; overturns and appeal answers go out on moderation.revie
 
 from streamproc.review._accounts import AccountError, Accounts, RateLimited
 from streamproc.review._actions import ActionError, Actions
+from streamproc.review._export import export_audit, export_cases
 from streamproc.review._ingest import Ingestion, classify
 from streamproc.review._metrics import ReviewMetrics
 from streamproc.review._migrate import open_database
+from streamproc.review._retention import Purged, purge_expired
 from streamproc.review._service import run_review
 from streamproc.review._settings import ReviewSettings
 from streamproc.review._store import QUEUES, ROLES, Incoming, Store, can
@@ -21,13 +23,17 @@ __all__ = [
     "Actions",
     "Incoming",
     "Ingestion",
+    "Purged",
     "RateLimited",
     "ReviewMetrics",
     "ReviewSettings",
     "Store",
     "can",
     "classify",
+    "export_audit",
+    "export_cases",
     "make_app",
     "open_database",
+    "purge_expired",
     "run_review",
 ]

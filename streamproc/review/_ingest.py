@@ -18,6 +18,7 @@ from streamproc._health import Health
 from streamproc.review._actions import Actions
 from streamproc.review._metrics import ReviewMetrics
 from streamproc.review._records import comment_problem, decision_problem, outcome_problem
+from streamproc.review._retention import purge_expired
 from streamproc.review._settings import ReviewSettings
 from streamproc.review._store import QUEUES, Incoming, Store
 
@@ -100,6 +101,7 @@ class Ingestion:
                 gauged = clock()
             if clock() - purged > 600.0:
                 await asyncio.to_thread(self.store.purge_orphan_comments, orphans)
+                await asyncio.to_thread(self._retain)
                 purged = clock()
 
     async def ingest(self, batch: dict[TopicPartition, list[Any]]) -> None:
@@ -150,6 +152,11 @@ class Ingestion:
         await asyncio.to_thread(self.actions.mark_sent, [row["review_id"] for row in pending])
         self.metrics.reviews_published.inc(len(pending))
         return len(pending)
+
+    def _retain(self) -> None:
+        if self.settings.retention_days:
+            done = purge_expired(self.store.engine, timedelta(days=self.settings.retention_days))
+            self.metrics.purged.inc(done.cases)
 
     def _gauge(self) -> None:
         counts = self.store.counts("compliance")

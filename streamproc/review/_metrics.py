@@ -64,6 +64,11 @@ class ReviewMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.purged = Counter(
+            "streamproc_review_purged_cases",
+            "Cases emptied to their decision skeleton by the retention period",
+            registry=self.registry,
+        )
 
         # Known label values start at zero, so that increase() sees the first action too.
         for action in CONSOLE_ACTIONS:

@@ -19,6 +19,11 @@ def default_database_url() -> str:
     return f"sqlite:///{cache_dir() / 'review' / 'review.db'}"
 
 
+#: Shorter than a complaint stays open (DSA art. 20: six months) would purge what an appeal
+#: has to show.
+MIN_RETENTION_DAYS = 183
+
+
 @dataclass(frozen=True)
 class ReviewSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
@@ -49,6 +54,11 @@ class ReviewSettings:
     orphan_hours: float = env_field(
         "STREAMPROC_REVIEW_ORPHAN_HOURS", 24.0, "hours a comment without a case is kept"
     )
+    retention_days: int = env_field(
+        "STREAMPROC_REVIEW_RETENTION_DAYS",
+        400,
+        "days after which a case keeps only its decision skeleton (0: never purge)",
+    )
     actions_topic: str = "moderation.actions"
     outcomes_topic: str = "moderation.outcomes"
     comment_topics: tuple[str, ...] = ()
@@ -58,6 +68,13 @@ class ReviewSettings:
     log_level: str = env_field(
         "STREAMPROC_LOG_LEVEL", "WARNING", "DEBUG, INFO, WARNING or ERROR", parse=str.upper
     )
+
+    def __post_init__(self) -> None:
+        if self.retention_days != 0 and not self.retention_days >= MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"STREAMPROC_REVIEW_RETENTION_DAYS={self.retention_days}: at least "
+                f"{MIN_RETENTION_DAYS} (appeals stay open six months), or 0 to never purge"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ReviewSettings:

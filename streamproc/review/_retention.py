@@ -1,0 +1,123 @@
+"""Retention: after N days a case keeps its decision skeleton (what was decided, by which rule
+and policy version, what was done on the platform, who reviewed it and when) and loses the
+comment's text and the personal data around it. The audit trail is append-only and holds no
+comment text, so it is kept whole; the purge itself is an audit row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from streamproc.review._records import utcnow
+from streamproc.review._schema import appeals, audit, cases, comments, outbox
+
+__all__ = ["PURGED", "Purged", "purge_expired", "skeleton"]
+
+#: What stands in for a purged author id or text (the rows stay, so counts and links hold).
+PURGED: Final = "(purged)"
+
+#: The decision fields a purged case keeps: none of them holds text or who wrote it.
+_SKELETON_FIELDS: Final = (
+    "comment_id",
+    "channel",
+    "version",
+    "categories",
+    "actions",
+    "matches",
+    "policy_version",
+    "reasons",
+    "decided_at",
+    "escalation",
+    "decision_id",
+)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How many rows of each kind one purge emptied."""
+
+    cases: int = 0
+    comments: int = 0
+    appeals: int = 0
+    outbox: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.cases + self.comments + self.appeals + self.outbox
+
+
+def skeleton(decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision without its author, platform ids and reply text. Match spans stay: they are
+    offsets into a text that is gone, and say which rule matched how much."""
+    kept: dict[str, Any] = {k: decision[k] for k in _SKELETON_FIELDS if k in decision}
+    kept["purged"] = True
+    return kept
+
+
+def purge_expired(engine: Engine, older_than: timedelta, batch: int = 500) -> Purged:
+    """Empty the cases created more than ``older_than`` ago, in batches of ``batch`` cases per
+    transaction (a large backlog never holds one long lock). Idempotent: a purged case is not
+    purged again."""
+    total = Purged()
+    while True:
+        with engine.begin() as connection:
+            done = _purge_batch(connection, utcnow() - older_than, batch)
+            if done.total:
+                connection.execute(
+                    audit.insert().values(
+                        at=utcnow(),
+                        actor="system",
+                        action="retention",
+                        case_id=None,
+                        detail=(
+                            f"purged after {older_than.days} days: {done.cases} cases, "
+                            f"{done.comments} comments, {done.appeals} appeal statements, "
+                            f"{done.outbox} sent review records"
+                        ),
+                    )
+                )
+        total = Purged(
+            total.cases + done.cases,
+            total.comments + done.comments,
+            total.appeals + done.appeals,
+            total.outbox + done.outbox,
+        )
+        if done.cases < batch:
+            return total
+
+
+def _purge_batch(connection: Connection, cutoff: Any, batch: int) -> Purged:
+    rows = connection.execute(
+        select(cases.c.id, cases.c.comment_id, cases.c.decision)
+        .where(cases.c.created_at < cutoff, cases.c.author_id != PURGED)
+        .order_by(cases.c.id)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return Purged()
+    ids = [r.id for r in rows]
+    comment_ids = [r.comment_id for r in rows]
+    for row in rows:
+        connection.execute(
+            update(cases)
+            .where(cases.c.id == row.id)
+            .values(author_id=PURGED, decision=skeleton(dict(row.decision)), claimed_by=None)
+        )
+    purged_comments = connection.execute(
+        update(comments)
+        .where(comments.c.comment_id.in_(comment_ids), comments.c.text != "")
+        .values(text="", author_id=PURGED, author_name=None)
+    ).rowcount
+    purged_appeals = connection.execute(
+        update(appeals)
+        .where(appeals.c.case_id.in_(ids), appeals.c.statement != PURGED)
+        .values(statement=PURGED)
+    ).rowcount
+    # Review records already published are the broker's now; unsent ones still have to go.
+    sent = connection.execute(
+        delete(outbox).where(outbox.c.case_id.in_(ids), outbox.c.sent_at.is_not(None))
+    ).rowcount
+    return Purged(len(rows), int(purged_comments or 0), int(purged_appeals or 0), int(sent or 0))
