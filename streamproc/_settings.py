@@ -55,12 +55,14 @@ def env_field(
     parse: Callable[[str], Any] | None = None,
     default_factory: Callable[[], Any] | None = None,
     shown: str | None = None,
+    repr: bool = True,
 ) -> Any:
-    """A settings field read from ``variable``; ``shown`` is how ``--help`` shows the default."""
+    """A settings field read from ``variable``; ``shown`` is how ``--help`` shows the default;
+    ``repr=False`` keeps a secret out of the settings' repr (and so out of logs)."""
     metadata = {"env": variable, "help": help, "parse": parse, "shown": shown}
     if default_factory is not None:
-        return dataclasses.field(default_factory=default_factory, metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
+        return dataclasses.field(default_factory=default_factory, metadata=metadata, repr=repr)
+    return dataclasses.field(default=default, metadata=metadata, repr=repr)
 
 
 def _parser(field: dataclasses.Field[Any]) -> Callable[[str], Any]:

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError
@@ -17,6 +18,7 @@ from streamproc._deadletter import dead_letter_headers
 from streamproc._health import Health
 from streamproc.review._actions import Actions
 from streamproc.review._metrics import ReviewMetrics
+from streamproc.review._notify import UrgentNotifier
 from streamproc.review._records import comment_problem, decision_problem, outcome_problem
 from streamproc.review._retention import purge_expired
 from streamproc.review._settings import ReviewSettings
@@ -60,6 +62,18 @@ class Ingestion:
         self.actions = actions
         self.metrics = metrics
         self.health = health
+        self.notifier = (
+            UrgentNotifier(
+                store.engine,
+                settings.urgent_webhook,
+                settings.public_url,
+                settings.webhook_secret,
+                metrics.notifications,
+            )
+            if settings.urgent_webhook
+            else None
+        )
+        self._http: aiohttp.ClientSession | None = None
         kafka = settings.kafka.client_kwargs()
         self.producer = AIOKafkaProducer(**kafka, acks="all", enable_idempotence=True)
         self.consumer = AIOKafkaConsumer(
@@ -84,6 +98,8 @@ class Ingestion:
                 await self.consumer.stop()
         finally:
             await self.producer.stop()
+            if self._http is not None:
+                await self._http.close()
 
     async def _loop(self, stop: asyncio.Event) -> None:
         self.health.ready()
@@ -98,6 +114,7 @@ class Ingestion:
             await self.publish()
             if clock() - gauged > 5.0:
                 await asyncio.to_thread(self._gauge)
+                await self._notify()
                 gauged = clock()
             if clock() - purged > 600.0:
                 await asyncio.to_thread(self.store.purge_orphan_comments, orphans)
@@ -152,6 +169,16 @@ class Ingestion:
         await asyncio.to_thread(self.actions.mark_sent, [row["review_id"] for row in pending])
         self.metrics.reviews_published.inc(len(pending))
         return len(pending)
+
+    async def _notify(self) -> None:
+        if self.notifier is None:
+            return
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        try:
+            await self.notifier.run_once(self._http)
+        except Exception:  # the webhook must never stop ingestion
+            log.exception("the urgent-case webhook failed; retrying later")
 
     def _retain(self) -> None:
         if self.settings.retention_days:

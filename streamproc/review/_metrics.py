@@ -69,10 +69,18 @@ class ReviewMetrics:
             "Cases emptied to their decision skeleton by the retention period",
             registry=self.registry,
         )
+        self.notifications = Counter(
+            "streamproc_review_notifications",
+            "Out-of-hours webhook deliveries for urgent cases, by result (sent, failed)",
+            ["result"],
+            registry=self.registry,
+        )
 
         # Known label values start at zero, so that increase() sees the first action too.
         for action in CONSOLE_ACTIONS:
             self.actions.labels(action)
+        for result in ("sent", "failed"):
+            self.notifications.labels(result)
 
     def count_review(self, decision: dict[str, object], result: str) -> None:
         """One confirmed or overturned decision, once for each rule it matched."""

@@ -24,6 +24,7 @@ __all__ = [
     "comments",
     "login_failures",
     "metadata",
+    "notifications",
     "outbox",
     "outcomes",
     "sessions",
@@ -155,4 +156,16 @@ outbox = Table(
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(), nullable=False),
     Column("sent_at", DateTime(), nullable=True),
+)
+
+#: The out-of-hours webhook for urgent cases: one row per case notified (or being retried), so
+#: a case is announced once, across restarts and replicas.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", DateTime(), nullable=False),
+    Column("sent_at", DateTime(), nullable=True),
+    Column("last_result", String(40), nullable=False),
 )

@@ -59,6 +59,23 @@ class ReviewSettings:
         400,
         "days after which a case keeps only its decision skeleton (0: never purge)",
     )
+    urgent_webhook: str = env_field(
+        "STREAMPROC_REVIEW_URGENT_WEBHOOK",
+        "",
+        "URL to POST an urgent case that arrives outside moderation hours to (once per case)",
+    )
+    webhook_secret: str = env_field(
+        "STREAMPROC_REVIEW_WEBHOOK_SECRET",
+        "",
+        "key of the webhook's X-Streamproc-Signature (HMAC-SHA256 of the body)",
+        repr=False,
+    )
+    console_url: str = env_field(
+        "STREAMPROC_REVIEW_CONSOLE_URL",
+        "",
+        "the console's address as people reach it, for links (default: its own address)",
+        shown="http://ADDRESS:PORT",
+    )
     actions_topic: str = "moderation.actions"
     outcomes_topic: str = "moderation.outcomes"
     comment_topics: tuple[str, ...] = ()
@@ -68,6 +85,10 @@ class ReviewSettings:
     log_level: str = env_field(
         "STREAMPROC_LOG_LEVEL", "WARNING", "DEBUG, INFO, WARNING or ERROR", parse=str.upper
     )
+
+    @property
+    def public_url(self) -> str:
+        return self.console_url.rstrip("/") or f"http://{self.address}:{self.port}"
 
     def __post_init__(self) -> None:
         if self.retention_days != 0 and not self.retention_days >= MIN_RETENTION_DAYS:
