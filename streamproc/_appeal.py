@@ -33,6 +33,8 @@ __all__ = [
     "ExpiredToken",
     "ForgedToken",
     "appeal_link",
+    "decided_epoch",
+    "decision_token",
     "make_token",
     "read_token",
 ]
@@ -175,15 +177,22 @@ def read_token(secret: str, token: str, days: int, now: float | None = None) -> 
     return parsed
 
 
-def appeal_link(settings: AppealSettings, decision: Mapping[str, Any]) -> str | None:
-    """The public appeal address of ``decision``, or None (no secret or address set, or the
-    decision has no usable ``decided_at``)."""
-    if not settings.links or settings.secret is None or settings.base_url is None:
-        return None
+def decision_token(secret: str, decision: Mapping[str, Any]) -> str | None:
+    """The token of ``decision``, or None if it has no usable ``decided_at``."""
     at = decided_epoch(decision.get("decided_at"))
     if at is None:
         return None
     version = decision.get("version")
     number = version if isinstance(version, int) and version > 0 else 1
-    token = make_token(settings.secret, str(decision["comment_id"]), number, at)
+    return make_token(secret, str(decision["comment_id"]), number, at)
+
+
+def appeal_link(settings: AppealSettings, decision: Mapping[str, Any]) -> str | None:
+    """The public appeal address of ``decision``, or None (no secret or address set, or the
+    decision has no usable ``decided_at``)."""
+    if settings.secret is None or settings.base_url is None:
+        return None
+    token = decision_token(settings.secret, decision)
+    if token is None:
+        return None
     return f"{settings.base_url.rstrip('/')}/appeal/{token}"
