@@ -79,9 +79,7 @@ def statement_of_reasons(
     if "block" in actions:
         measures.append(f"the author was blocked on the institution's {case['channel']} account")
     if "warn" in actions:
-        measures.append(
-            "the author was warned (a strike, counted by the policy's ladder)"
-        )
+        measures.append("the author was warned (a strike, counted by the policy's ladder)")
     if case["status"] == "overturned":
         measures.append("a person overturned the decision: the comment was reinstated")
     automation: dict[str, Any] = {
