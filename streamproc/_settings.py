@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from streamproc._env import env_secret
 from streamproc.core._errors import StreamprocError
 
 __all__ = ["SettingsError", "env_field", "from_env", "settings_help"]
@@ -55,14 +56,20 @@ def env_field(
     parse: Callable[[str], Any] | None = None,
     default_factory: Callable[[], Any] | None = None,
     shown: str | None = None,
-    repr: bool = True,
+    secret: bool = False,
+    repr: bool | None = None,
 ) -> Any:
-    """A settings field read from ``variable``; ``shown`` is how ``--help`` shows the default;
-    ``repr=False`` keeps a secret out of the settings' repr (and so out of logs)."""
-    metadata = {"env": variable, "help": help, "parse": parse, "shown": shown}
+    """A settings field read from ``variable``; ``shown`` is how ``--help`` shows the default.
+
+    A ``secret`` is also read from the file ``variable_FILE`` names (a mounted secret) and is
+    never in the settings' repr (``repr`` says so for any field)."""
+    metadata = {"env": variable, "help": help, "parse": parse, "shown": shown, "secret": secret}
+    shown_in_repr = not secret if repr is None else repr
     if default_factory is not None:
-        return dataclasses.field(default_factory=default_factory, metadata=metadata, repr=repr)
-    return dataclasses.field(default=default, metadata=metadata, repr=repr)
+        return dataclasses.field(
+            default_factory=default_factory, metadata=metadata, repr=shown_in_repr
+        )
+    return dataclasses.field(default=default, metadata=metadata, repr=shown_in_repr)
 
 
 def _parser(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
@@ -81,11 +88,17 @@ def from_env(cls: type[S], environ: Mapping[str, str] | None = None, **overrides
         if variable is None:
             continue
         raw = env.get(variable, "").strip()
+        if not raw and field.metadata.get("secret"):
+            try:
+                raw = env_secret(env, variable) or ""  # from NAME_FILE
+            except ValueError as exc:  # names the file's variable, never the secret
+                raise SettingsError(str(exc)) from None
         if raw:
             try:
                 values[field.name] = _parser(field)(raw)
             except ValueError:
-                raise SettingsError(f"{variable}={raw!r}: {_expected(field)}") from None
+                shown = "<secret>" if field.metadata.get("secret") else repr(raw)
+                raise SettingsError(f"{variable}={shown}: {_expected(field)}") from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     return cls(**values)
 

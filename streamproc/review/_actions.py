@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from streamproc.core import StreamprocError
 from streamproc.review._records import review_record, utcnow
@@ -138,14 +139,17 @@ class Actions:
         self._case(user, case_id)
         if not statement.strip() or len(statement) > MAX_TEXT:
             raise ActionError(f"an appeal's statement is 1 to {MAX_TEXT} characters", 400)
-        with self.engine.begin() as connection:
-            appeal_id = connection.execute(
-                appeals.insert().values(
-                    case_id=case_id, statement=statement, status="open", received_at=utcnow()
-                )
-            ).inserted_primary_key
-            assert appeal_id is not None
-            self._audit(connection, user, "appeal", case_id, f"appeal {appeal_id[0]} recorded")
+        try:
+            with self.engine.begin() as connection:
+                appeal_id = connection.execute(
+                    appeals.insert().values(
+                        case_id=case_id, statement=statement, status="open", received_at=utcnow()
+                    )
+                ).inserted_primary_key
+                assert appeal_id is not None
+                self._audit(connection, user, "appeal", case_id, f"appeal {appeal_id[0]} recorded")
+        except IntegrityError:  # the unique index: one open appeal per case
+            raise ActionError("the case already has an open appeal: answer it first") from None
         return int(appeal_id[0])
 
     def answer_appeal(

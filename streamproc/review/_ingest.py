@@ -191,3 +191,4 @@ class Ingestion:
         for queue in QUEUES:
             self.metrics.queue_depth.labels(queue).set(counts.get(queue, 0))
             self.metrics.oldest_case.labels(queue).set(ages.get(queue, 0.0))
+        self.metrics.appeals_open.set(counts.get("appeals", 0))

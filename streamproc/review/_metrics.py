@@ -13,6 +13,12 @@ CONSOLE_ACTIONS = (
 )  # fmt: skip
 
 
+APPEAL_RESULTS = (
+    "accepted", "duplicate", "invalid", "too_long", "rate_limited", "csrf", "forged", "expired",
+    "unknown",
+)  # fmt: skip
+
+
 class ReviewMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -75,12 +81,34 @@ class ReviewMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.appeals_open = Gauge(
+            "streamproc_review_appeals_open",
+            "Appeals waiting for a person's answer",
+            registry=self.registry,
+        )
+        self.appeals_decided = Counter(
+            "streamproc_review_appeals_decided",
+            "Appeals people answered, by outcome (upheld, rejected)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.appeals_received = Counter(
+            "streamproc_review_appeals_received",
+            "Submissions on the public appeal page, by result (accepted, duplicate, invalid, "
+            "too_long, rate_limited, csrf, forged, expired, unknown)",
+            ["result"],
+            registry=self.registry,
+        )
 
         # Known label values start at zero, so that increase() sees the first action too.
         for action in CONSOLE_ACTIONS:
             self.actions.labels(action)
         for result in ("sent", "failed"):
             self.notifications.labels(result)
+        for outcome in ("upheld", "rejected"):
+            self.appeals_decided.labels(outcome)
+        for result in APPEAL_RESULTS:
+            self.appeals_received.labels(result)
 
     def count_review(self, decision: dict[str, object], result: str) -> None:
         """One confirmed or overturned decision, once for each rule it matched."""

@@ -9,15 +9,18 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
+    "appeal_attempts",
     "appeals",
     "audit",
     "cases",
@@ -142,6 +145,28 @@ appeals = Table(
     Column("received_at", DateTime(), nullable=False),
     Column("answered_by", String(100), nullable=True),
     Column("answered_at", DateTime(), nullable=True),
+    # "console" (recorded by a person as received) or "public" (the author's appeal link).
+    Column("origin", String(20), nullable=False, server_default="console"),
+    # The decision version a link named (a later edit is a new decision to appeal).
+    Column("decision_version", Integer, nullable=True),
+    # One open appeal per case: a repeated submission, on any replica, is not stored twice.
+    Index(
+        "uq_appeals_open_case",
+        "case_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+#: Appeal submissions from the public link, keyed by a hash of the address, for the hourly
+#: limit across replicas (rows older than the hour are dropped as new ones come).
+appeal_attempts = Table(
+    "appeal_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, index=True),
+    Column("at", DateTime(), nullable=False, index=True),
 )
 
 #: Review records to publish on moderation.reviews, written in the action's transaction and

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamproc._appeal import AppealSettings
 from streamproc._paths import cache_dir
 from streamproc._settings import env_field, from_env, settings_help
 from streamproc.kafka import KafkaSettings
@@ -27,6 +28,8 @@ MIN_RETENTION_DAYS = 183
 @dataclass(frozen=True)
 class ReviewSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    #: STREAMPROC_APPEAL_*: the signed appeal links the public appeal page opens.
+    appeal: AppealSettings = field(default_factory=AppealSettings)
     database_url: str = env_field(
         "STREAMPROC_REVIEW_DATABASE",
         default_factory=default_database_url,
@@ -68,7 +71,7 @@ class ReviewSettings:
         "STREAMPROC_REVIEW_WEBHOOK_SECRET",
         "",
         "key of the webhook's X-Streamproc-Signature (HMAC-SHA256 of the body)",
-        repr=False,
+        secret=True,
     )
     console_url: str = env_field(
         "STREAMPROC_REVIEW_CONSOLE_URL",
@@ -103,8 +106,14 @@ class ReviewSettings:
 
         env = os.environ if environ is None else environ
         overrides.setdefault("comment_topics", topology().comment_topics)
-        return from_env(cls, env, kafka=KafkaSettings.from_env(env), **overrides)
+        return from_env(
+            cls,
+            env,
+            kafka=KafkaSettings.from_env(env),
+            appeal=AppealSettings.from_env(env),
+            **overrides,
+        )
 
     @classmethod
     def help(cls) -> str:
-        return settings_help(cls)
+        return "\n".join([settings_help(cls), AppealSettings.help()])

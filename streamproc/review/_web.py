@@ -20,7 +20,9 @@ from aiohttp import web
 
 from streamproc.review._accounts import Accounts, RateLimited
 from streamproc.review._actions import ActionError, Actions
+from streamproc.review._appeals import Appeals
 from streamproc.review._metrics import ReviewMetrics
+from streamproc.review._public import AppealRoutes, http_error
 from streamproc.review._render import highlighted, pseudonym
 from streamproc.review._settings import ReviewSettings
 from streamproc.review._store import Store, can
@@ -57,8 +59,10 @@ class Console:
         accounts: Accounts,
         actions: Actions,
         metrics: ReviewMetrics,
+        appeals: Appeals,
     ) -> None:
         self.settings = settings
+        self.appeals = appeals
         self.store = store
         self.accounts = accounts
         self.actions = actions
@@ -69,6 +73,7 @@ class Console:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.globals.update(pseudonym=pseudonym, can=can)
+        self.appeal_routes: AppealRoutes
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -204,6 +209,7 @@ class Console:
             reveal=reveal,
             message=message,
             counts=self.store.counts(user["role"]),
+            statement=self.appeals.statement(case["id"], user["role"]),
         )
 
     async def act(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
@@ -231,7 +237,7 @@ class Console:
             else:
                 raise web.HTTPNotFound(text=f"no action {action!r}")
         except ActionError as exc:
-            raise _http_error(exc) from None
+            raise http_error(exc) from None
         self.metrics.actions.labels(action).inc()
         raise web.HTTPSeeOther(f"/case/{case_id}")
 
@@ -242,24 +248,11 @@ class Console:
         except ValueError:
             raise web.HTTPNotFound(text="no such appeal") from None
         upheld = data.get("decision") == "uphold"
-        try:
-            self.actions.answer_appeal(user, appeal_id, upheld, data.get("answer", ""))
-        except ActionError as exc:
-            raise _http_error(exc) from None
-        self.metrics.actions.labels("appeal_upheld" if upheld else "appeal_rejected").inc()
+        self.appeal_routes.answer(user, appeal_id, upheld, data.get("answer", ""))
         raise web.HTTPSeeOther("/queue/appeals")
 
     async def api_queues(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
         return web.json_response({"queues": self.store.counts(user["role"])})
-
-
-def _http_error(exc: ActionError) -> web.HTTPException:
-    kinds: dict[int, type[web.HTTPException]] = {
-        400: web.HTTPBadRequest,
-        403: web.HTTPForbidden,
-        404: web.HTTPNotFound,
-    }
-    return kinds.get(exc.status, web.HTTPConflict)(text=str(exc))
 
 
 def make_app(
@@ -269,7 +262,10 @@ def make_app(
     actions: Actions,
     metrics: ReviewMetrics,
 ) -> web.Application:
-    console = Console(settings, store, accounts, actions, metrics)
+    appeals = Appeals(store.engine, store, settings.appeal)
+    console = Console(settings, store, accounts, actions, metrics, appeals)
+    routes = AppealRoutes(console, appeals)
+    console.appeal_routes = routes
     app = web.Application(middlewares=[_headers], client_max_size=MAX_BODY)
     s = console.signed_in
     app.add_routes(
@@ -283,6 +279,7 @@ def make_app(
             web.post(r"/case/{case_id}/{action}", s(console.act)),
             web.post(r"/appeal/{appeal_id}/answer", s(console.answer)),
             web.get("/api/v1/queues", s(console.api_queues)),
+            *routes.routes(),
             web.static("/static", TEMPLATES / "static"),
         ]
     )

@@ -5,6 +5,10 @@ comment is ``<channel>:<platform comment id>``), ``review:<review id>:<action>``
 Order: remove, block, one reply (``redirect`` or ``warn``: the decision has one reply text),
 then the cases for people (``report_platform``, ``report_authorities``, ``notify_compliance``,
 ``escalate``), which need no platform call.
+
+The reply of a decision that warned, removed or blocked carries its signed appeal link (on a
+line of its own) when the sink has one for it (``streamproc._appeal``); a redirect alone
+restricts nothing and gets none.
 """
 
 from __future__ import annotations
@@ -14,13 +18,41 @@ from typing import Any, Literal
 
 from streamproc.sink._client import Capabilities
 
-__all__ = ["FOR_PEOPLE", "IDEMPOTENT", "Step", "plan_decision", "plan_review"]
+__all__ = [
+    "FOR_PEOPLE",
+    "IDEMPOTENT",
+    "X_LIMIT",
+    "Step",
+    "plan_decision",
+    "plan_review",
+    "with_appeal_link",
+]
 
 # The review actions the sink carries out on a platform (plan_review).
 REVIEW_ACTIONS = ("reinstate", "unblock", "reply")
 FOR_PEOPLE = ("report_platform", "report_authorities", "notify_compliance", "escalate")
 IDEMPOTENT = frozenset({"hide", "unhide", "delete", "ban", "unban"})
 Kind = Literal["call", "people", "skip", "marker"]
+APPEALABLE = frozenset({"warn", "remove", "block"})
+X_LIMIT = 280  # characters of a post on X
+X_LINK = 23  # X counts every link as 23 characters (t.co), however long
+
+
+def _x_length(text: str) -> int:
+    """A post's length as X counts it: Latin, Greek, Cyrillic... and common punctuation weigh
+    1, other characters (CJK, emoji) 2; links are counted by the caller."""
+    light = ((0, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+    return sum(1 if any(a <= ord(c) <= b for a, b in light) else 2 for c in text)
+
+
+def with_appeal_link(text: str, link: str | None, channel: str) -> str:
+    """``text`` with the appeal link on its own line; on X only if the post stays within
+    280 characters (the reply itself matters more than the link)."""
+    if not link:
+        return text
+    if channel == "twitter" and _x_length(text) + 1 + X_LINK > X_LIMIT:
+        return text
+    return f"{text}\n{link}"
 
 
 @dataclass
@@ -44,13 +76,18 @@ def plan_decision(
     capabilities: Capabilities | None,
     remove_mode: str,
     reply_mode: str,
+    appeal_link: str | None = None,
 ) -> list[Step]:
-    """``capabilities`` is None when the channel is not configured in this sink."""
+    """``capabilities`` is None when the channel is not configured in this sink;
+    ``appeal_link`` the decision's signed appeal address, if the sink makes them."""
     comment_id = str(decision["comment_id"])
     channel = str(decision["channel"])
     version = decision.get("version")
     platform = decision.get("platform")
     base = f"{comment_id}:{version or 1}"
+    reply = decision.get("reply")
+    if isinstance(reply, str) and reply and APPEALABLE & set(decision.get("actions") or []):
+        reply = with_appeal_link(reply, appeal_link, channel)
 
     def step(action: str, operation: str, kind: Kind, reason: str | None = None) -> Step:
         return Step(
@@ -62,7 +99,7 @@ def plan_decision(
             channel,
             version,
             platform if isinstance(platform, dict) else None,
-            decision.get("reply"),
+            reply,
             reason,
             decision.get("decided_at"),
         )

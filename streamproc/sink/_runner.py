@@ -17,6 +17,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from streamproc._appeal import appeal_link
 from streamproc._deadletter import dead_letter_headers
 from streamproc._health import Health
 from streamproc.sink._client import PlatformClient
@@ -179,7 +180,8 @@ class SinkRunner:
             steps = plan_review(doc, caps, remove)
         else:
             reply = self.settings.reply_modes.get(channel, "public")
-            steps = plan_decision(doc, caps, remove, reply)
+            link = appeal_link(self.settings.appeal, doc)
+            steps = plan_decision(doc, caps, remove, reply, link)
         for step in steps:
             try:
                 await self.executor.run(step, tp.partition, source)

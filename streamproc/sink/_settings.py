@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamproc._appeal import AppealSettings
 from streamproc._platforms import PlatformConfigs
 from streamproc._settings import SettingsError, env_field, from_env, settings_help
 from streamproc.kafka import KafkaSettings, topology
@@ -63,6 +64,8 @@ def _modes(
 class SinkSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     platforms: PlatformConfigs = field(default_factory=PlatformConfigs.from_env)
+    #: STREAMPROC_APPEAL_*: the signed appeal links the warning/removal/block replies carry.
+    appeal: AppealSettings = field(default_factory=AppealSettings)
     group_id: str = env_field("STREAMPROC_SINK_GROUP", "streamproc-sink", "consumer group")
     actions_topic: str = "moderation.actions"
     reviews_topic: str = "moderation.reviews"
@@ -101,6 +104,7 @@ class SinkSettings:
             env,
             kafka=KafkaSettings.from_env(env),
             platforms=PlatformConfigs.from_env(env),
+            appeal=AppealSettings.from_env(env),
             remove_modes=_modes(env, "REMOVE", DEFAULT_REMOVE, {"hide", "delete"}),
             reply_modes=_modes(env, "REPLY", DEFAULT_REPLY, {"public", "private"}),
             **overrides,
@@ -113,4 +117,4 @@ class SinkSettings:
             f"{DEFAULT_REPLY[c]}  remove by hide|delete, reply public|private"
             for c in topology().channels
         ]
-        return "\n".join([settings_help(cls), *per_channel])
+        return "\n".join([settings_help(cls), AppealSettings.help(), *per_channel])
