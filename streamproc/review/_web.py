@@ -20,6 +20,7 @@ from aiohttp import web
 
 from streamproc.review._accounts import Accounts, RateLimited
 from streamproc.review._actions import ActionError, Actions
+from streamproc.review._api import CaseRoutes
 from streamproc.review._appeals import Appeals
 from streamproc.review._metrics import ReviewMetrics
 from streamproc.review._public import AppealRoutes, http_error
@@ -181,6 +182,7 @@ class Console:
             queue=name,
             counts=self.store.counts(user["role"]),
             cases=self.store.cases_in(name, user["role"]),
+            bulk=_bulk_message(request.query),
         )
 
     async def case(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
@@ -255,6 +257,16 @@ class Console:
         return web.json_response({"queues": self.store.counts(user["role"])})
 
 
+def _bulk_message(query: Any) -> str | None:
+    """What the queue's bulk confirm did, from its redirect (counts only)."""
+    try:
+        done, skipped = int(query.get("confirmed", "")), int(query.get("skipped", "0"))
+    except ValueError:
+        return None
+    left = f"; {skipped} left as they were (claimed by someone else, or no longer open)"
+    return f"{done} cases confirmed" + (left if skipped else "")
+
+
 def make_app(
     settings: ReviewSettings,
     store: Store,
@@ -280,6 +292,7 @@ def make_app(
             web.post(r"/appeal/{appeal_id}/answer", s(console.answer)),
             web.get("/api/v1/queues", s(console.api_queues)),
             *routes.routes(),
+            *CaseRoutes(console).routes(),
             web.static("/static", TEMPLATES / "static"),
         ]
     )

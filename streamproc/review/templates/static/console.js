@@ -3,6 +3,11 @@
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
   const rows = [...document.querySelectorAll("tr.case-row")];
+  if (rows.length && event.key === "x") {  // tick the selected case for the bulk confirm
+    const pick = rows.find((row) => row.classList.contains("selected"))?.querySelector("input.pick");
+    if (pick) pick.checked = !pick.checked;
+    return;
+  }
   if (rows.length && (event.key === "j" || event.key === "k" || event.key === "Enter")) {
     let at = rows.findIndex((row) => row.classList.contains("selected"));
     if (event.key === "Enter") { if (at >= 0) location.href = rows[at].dataset.href; return; }
