@@ -28,6 +28,7 @@ from rich.table import Table
 from streamproc.connect import publish_lines
 from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations, topology
 from streamproc.local._broker import LocalBroker
+from streamproc.local._console import DEMO_USER, ConsoleProcess, demo_console_env
 from streamproc.local._jars import ensure_kafka_jars
 from streamproc.local._process import free_port
 from streamproc.local._promtext import histogram_buckets, histogram_quantile
@@ -278,16 +279,44 @@ def _through_platforms(
     return decisions
 
 
+def _start_console(
+    console: Console, settings: KafkaSettings, data_dir: Path, shared: dict[str, str]
+) -> ConsoleProcess:
+    review = ConsoleProcess({**service_env(settings.bootstrap), **shared}, data_dir)
+    with console.status("Starting the review console (SQLite)..."):
+        review.add_demo_user()
+        review.start(timeout=120)
+    console.print(f"[green]✓[/] review console at {review.url}")
+    return review
+
+
+def _console_summary(console: Console, review: ConsoleProcess, keep_running: bool) -> None:
+    deadline = time.monotonic() + 20
+    depths = review.queue_depths()
+    while not any(depths.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)  # it reads the decisions in its own group, a moment behind
+        depths = review.queue_depths()
+    queues = ", ".join(f"{name} {n}" for name, n in depths.items())
+    console.print(
+        f"[bold]Review console[/]: {review.url} — sign in as [cyan]{DEMO_USER}[/] with password "
+        f"[cyan]{review.password}[/] (local only, this demo's database); cases by queue: {queues}"
+        + ("" if keep_running else " (use --keep-running to look at it)")
+    )
+
+
 def run_demo(options: DemoOptions, console: Console | None = None) -> int:
     console = console or Console(stderr=False)
     data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="streamproc-demo-"))
     broker: LocalBroker | None = None
     worker: WorkerProcess | None = None
+    review: ConsoleProcess | None = None
     try:
         broker, settings = _start_broker(console, data_dir)
         worker = _start_worker(console, settings, data_dir)
+        shared = demo_console_env(data_dir)
+        review = _start_console(console, settings, data_dir, shared)
         sample = sample_lines()
-        env = service_env(settings.bootstrap)
+        env = {**service_env(settings.bootstrap), **shared}
         decisions = _through_platforms(console, settings, env, data_dir, sample)
         _summary_tables(console, list(decisions.values()))
         _examples(console, sample, decisions)
@@ -296,6 +325,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
             f"[bold]Metrics[/]: http://localhost:{worker.metrics_port}/metrics "
             "(streamproc_comments_consumed_total, streamproc_decisions_total, ...)"
         )
+        _console_summary(console, review, options.keep_running)
         if options.keep_running:
             console.print(
                 "Running until Ctrl-C: point Prometheus at the metrics endpoint, or publish more "
@@ -306,7 +336,9 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
                     time.sleep(1)
         return 0
     finally:
-        with console.status("Stopping the worker and the broker..."):
+        with console.status("Stopping the worker, the console and the broker..."):
+            if review is not None:
+                review.stop()
             if worker is not None:
                 worker.stop()
             if broker is not None:

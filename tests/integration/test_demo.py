@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -37,4 +38,10 @@ def test_demo_runs_end_to_end_and_stops_everything() -> None:
     assert "Platform calls the sink made" in out
     for call in ("POST /{id}/messages", "PUT /2/tweets/{id}/hidden", "setModerationStatus"):
         assert call in out, call
+    # The console ran beside them, read the decisions and has cases in its queues.
+    pattern = r"Review console: (http://127\.0\.0\.1:\d+/) .* sign in as demo with password "
+    console = re.search(pattern + r"(\S+) .*cases by queue: (.*)", " ".join(out.split()))
+    assert console is not None, out[-3000:]
+    queues = dict(q.rsplit(" ", 1) for q in console.group(3).split(" (use")[0].split(", "))
+    assert sum(int(n) for n in queues.values()) > 0, queues
     assert out.rstrip().endswith("stopped")
