@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +32,19 @@ from selenium.webdriver.support.ui import WebDriverWait
 from streamproc.core import Engine, MemoryStrikeStore, load_pack
 from streamproc.kafka import KafkaSettings, TopicDeclarations
 from streamproc.local import ChildProcess, free_port, service_env, streamproc_command
+from streamproc.local.platforms import StandIns
 from streamproc.review import Store, open_database
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
 
+from ._platforms import Service as StreamprocService
 from ._platforms import validate, wait_for
-from ._streaming import _read, read_dead_letters, unique
+from ._streaming import _read, read_dead_letters, streamproc_env, unique
 
 pytestmark = pytest.mark.kafka
 
 SAMPLES = Path(__file__).parents[2] / "streamproc" / "samples" / "comments.ndjson"
 PASSWORD = "a password for the tests"
+APPEAL_SECRET = "the appeal secret the sink and the console share in the tests"
 
 
 def sample(prefix: str) -> dict[str, Any]:
@@ -97,6 +101,8 @@ def console(
         STREAMPROC_REVIEW_METRICS_PORT=str(metrics),
         STREAMPROC_REVIEW_SECURE_COOKIES="0",  # plain HTTP on localhost
         STREAMPROC_REVIEW_GROUP=unique("review-"),
+        STREAMPROC_APPEAL_SECRET=APPEAL_SECRET,
+        STREAMPROC_APPEAL_BASE_URL=f"http://127.0.0.1:{port}",
     )
     for name, role in (("rita", "reviewer"), ("carlo", "compliance")):
         subprocess.run(
@@ -313,3 +319,114 @@ def test_a_restart_loses_nothing_and_repeats_nothing(
     # Read the whole topic for 5 s ("never" is never found): every record of this comment.
     found = asyncio.run(_read(kafka_settings, "moderation.reviews", {"ours", "never"}, ours, 5))
     assert len(found["ours"]) == 1  # the overturn, published once
+
+
+def produce_comment_and_decision(
+    settings: KafkaSettings, comment: dict[str, Any], decision: dict[str, Any]
+) -> None:
+    async def produce() -> None:
+        producer = AIOKafkaProducer(**settings.client_kwargs())
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                "comments.facebook", orjson.dumps(comment), key=comment["author"]["id"].encode()
+            )
+            await producer.send_and_wait(
+                "moderation.actions", orjson.dumps(decision), key=decision["comment_id"].encode()
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+
+
+def test_an_author_appeals_from_the_warning_reply_and_a_reviewer_upholds_it(
+    console: Console,
+    browser: webdriver.Chrome,
+    kafka_bootstrap: str,
+    kafka_settings: KafkaSettings,
+    tmp_path: Path,
+) -> None:
+    """The real sink (with the console's secret and address) hides a comment and warns its
+    author with a link; the author opens it with no account and appeals; a reviewer upholds
+    the appeal; the sink unhides the comment and sends the answer."""
+    stand_ins = StandIns().start()
+    env = {
+        **streamproc_env(kafka_bootstrap),
+        **stand_ins.env(),
+        "STREAMPROC_SINK_GROUP": unique("sink-"),
+        "STREAMPROC_APPEAL_SECRET": APPEAL_SECRET,
+        "STREAMPROC_APPEAL_BASE_URL": console.url,
+    }
+    sink = StreamprocService("sink", env, tmp_path / "sink")
+    try:
+        sink.start()
+        node = f"{unique('9')}_{unique('8')}"
+        user = unique("10")
+        text = "stronzo, ti ho già scritto"
+        comment = {
+            "id": f"facebook:{node}", "channel": "facebook", "version": 1, "kind": "comment",
+            "author": {"id": user, "name": "Maria Rossi", "role": "public"}, "text": text,
+            "created_at": "2026-12-01T10:00:00+00:00", "post_id": "1_2",
+        }  # fmt: skip
+        decision = {
+            "comment_id": f"facebook:{node}", "channel": "facebook", "author_id": user,
+            "categories": ["insult"], "actions": ["remove", "warn"],
+            "matches": [{"category": "insult", "start": 0, "end": 7, "rule": "insult.it.stronzo",
+                         "confidence": "high", "severity": "medium"}],
+            "policy_version": "2026.12-test", "reasons": ["insult: Rispetto (clause 2)"],
+            "decided_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "escalation": None, "reply": "Gentile utente, il tuo commento è stato nascosto.",
+            "version": 1,
+            "platform": {"account_id": stand_ins.accounts.facebook_page_id, "post_id": "1_2",
+                         "comment_id": node, "parent_id": "1_2", "user_id": user},
+        }  # fmt: skip
+        produce_comment_and_decision(kafka_settings, comment, decision)
+
+        def warning() -> dict[str, Any] | None:
+            found = [s for s in stand_ins.sent("graph") if s["parent"] == node]
+            return found[0] if found else None
+
+        wait_for(lambda: warning() is not None, 60, "the warning reply")
+        reply = warning()
+        assert reply is not None and stand_ins.is_hidden("graph", node)
+        first, link = reply["text"].split("\n")
+        assert first == decision["reply"] and link.startswith(f"{console.url}/appeal/")
+        wait_for(lambda: _has_case(console, decision["comment_id"]), 60, "the case")
+
+        # The author: no account, no cookie of the console.
+        browser.delete_all_cookies()
+        browser.get(link)
+        assert "Statement of reasons" in browser.page_source
+        assert "Maria" not in browser.page_source
+        browser.find_element(By.ID, "statement-text").send_keys("I was quoting the headline.")
+        browser.find_element(By.ID, "send-appeal").click()
+        WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda b: b.find_elements(By.ID, "received")
+        )
+        browser.save_screenshot(str(tmp_path / "appeal.png"))
+
+        # A reviewer upholds it from the case page.
+        sign_in(browser, console, "rita")
+        browser.find_element(By.ID, "queue-appeals").click()
+        number = case_id(console, decision["comment_id"])
+        browser.find_element(By.ID, f"case-{number}").click()
+        assert browser.find_element(By.ID, "statement").is_displayed()
+        answer = "Hai ragione: era una citazione. Il commento è di nuovo visibile."
+        browser.find_element(By.CSS_SELECTOR, 'form[action$="/answer"] textarea').send_keys(answer)
+        browser.find_element(By.CSS_SELECTOR, 'button[id^="uphold-"]').click()
+        wait_for(lambda: "/queue/appeals" in browser.current_url, 30, "the appeals queue")
+
+        # The sink carries it out: the comment is visible again and the author has the answer.
+        wait_for(lambda: not stand_ins.is_hidden("graph", node), 60, "the unhide")
+        answered = lambda: [  # noqa: E731
+            s for s in stand_ins.sent("graph") if s["parent"] == node and s["text"] == answer
+        ]
+        wait_for(lambda: bool(answered()), 60, "the answer reply")
+        assert len(answered()) == 1
+        metrics = console.metrics()
+        assert 'streamproc_review_appeals_decided_total{outcome="upheld"} 1.0' in metrics
+        assert 'streamproc_review_appeals_received_total{result="accepted"} 1.0' in metrics
+    finally:
+        sink.stop()
+        stand_ins.stop()
