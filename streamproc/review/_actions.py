@@ -3,7 +3,7 @@ one transaction with its audit row and the review records it publishes (the outb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -40,6 +40,8 @@ class Actions:
     def __init__(self, engine: Engine, store: Store) -> None:
         self.engine = engine
         self.store = store
+        #: Called with the seconds from a case's arrival to its first review (the metrics).
+        self.on_first_review: Callable[[float], None] | None = None
 
     def _case(self, user: dict[str, Any], case_id: int) -> dict[str, Any]:
         case = self.store.case(case_id, user["role"])
@@ -115,6 +117,8 @@ class Actions:
                 effects = [(e, True, None) for e in overturn_effects(actions)]
                 ids = self._publish(connection, case, effects)
             self._audit(connection, user, status.removesuffix("ed"), case_id, reason)
+        if case["status"] == "open" and self.on_first_review is not None:
+            self.on_first_review((utcnow() - case["created_at"]).total_seconds())
         return ids
 
     def note(self, user: dict[str, Any], case_id: int, text: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["ReviewMetrics"]
 
@@ -69,6 +69,12 @@ class ReviewMetrics:
             "streamproc_review_sign_ins",
             "Sign-in attempts by result (ok, wrong, rate_limited)",
             ["result"],
+            registry=self.registry,
+        )
+        self.first_review = Histogram(
+            "streamproc_review_time_to_first_review_seconds",
+            "From a case's arrival in the console to its first confirmation or overturn",
+            buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800),
             registry=self.registry,
         )
         self.purged = Counter(

@@ -274,6 +274,7 @@ def make_app(
     actions: Actions,
     metrics: ReviewMetrics,
 ) -> web.Application:
+    actions.on_first_review = metrics.first_review.observe
     appeals = Appeals(store.engine, store, settings.appeal)
     console = Console(settings, store, accounts, actions, metrics, appeals)
     routes = AppealRoutes(console, appeals)

@@ -60,9 +60,11 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Any]]
             Incoming("decision", decision("facebook:4", ["remove", "notify_compliance"]), "a/0/4"),
         ]
     )  # fmt: skip
+    metrics = ReviewMetrics()
     app = make_app(ReviewSettings(secure_cookies=0), store, accounts, Actions(engine, store),
-                   ReviewMetrics())  # fmt: skip
+                   metrics)  # fmt: skip
     async with TestClient(TestServer(app)) as client:
+        client.metrics = metrics  # type: ignore[attr-defined]
         yield client, engine
     engine.dispose()
 
@@ -144,6 +146,11 @@ async def test_bulk_confirm_leaves_another_persons_claim_alone(
     with engine.connect() as connection:
         confirmations = [r for r in connection.execute(select(audit)) if r.action == "confirm"]
     assert sorted(r.case_id for r in confirmations) == [1, 2]
+    # Two cases had their first review (the skipped ones none).
+    first = client.metrics.registry.get_sample_value(  # type: ignore[attr-defined]
+        "streamproc_review_time_to_first_review_seconds_count"
+    )
+    assert first == 2
 
 
 async def test_an_evidence_pack_is_audited_and_masks_for_a_reviewer(
