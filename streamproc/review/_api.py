@@ -5,10 +5,13 @@ bulk confirm form, the evidence download). Writes need the session's CSRF token:
 
 from __future__ import annotations
 
+import functools
 import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
+import yaml
 from aiohttp import web
 
 from streamproc.review._actions import ActionError
@@ -19,7 +22,17 @@ from streamproc.review._render import pseudonym
 if TYPE_CHECKING:
     from streamproc.review._web import Console
 
-__all__ = ["CaseRoutes"]
+__all__ = ["CaseRoutes", "openapi_document"]
+
+OPENAPI: Final = Path(__file__).with_name("openapi.yaml")
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI 3.1 document (``openapi.yaml`` beside this module)."""
+    document: dict[str, Any] = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    return document
+
 
 API_ACTIONS: Final = ("claim", "confirm", "overturn", "note", "reveal")
 _LISTED: Final = (
@@ -208,9 +221,13 @@ class CaseRoutes:
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
+    async def openapi(self, request: web.Request) -> web.Response:
+        return _json(openapi_document())
+
     def routes(self) -> list[web.AbstractRouteDef]:
         s = self.console.signed_in
         return [
+            web.get("/api/v1/openapi.json", self.openapi),
             web.get("/api/v1/queues/{queue}/cases", s(self.queue_cases)),
             web.post("/api/v1/cases/confirm", s(self.api_bulk)),
             web.get(r"/api/v1/cases/{case_id:\d+}", s(self.case)),
