@@ -77,6 +77,9 @@ def test_a_held_severe_action_says_why(engine: Engine) -> None:
         "Non discutere mai con un idiota, ti trascina al suo livello e ti batte con l'esperienza.",
         "Laugh and the world thinks you're an idiot.",
         'Mi ha scritto "sei un idiota" e poi ha chiuso la chat.',
+        "Mi ha dato dello stronzo davanti a tutti.",  # reported, without "che"
+        "He said you are an idiot and left the meeting.",
+        "My colleague called me an idiot in front of everyone.",
     ],
 )
 def test_words_used_generally_are_for_a_person_not_removed(engine: Engine, text: str) -> None:
