@@ -25,7 +25,14 @@ from typing import Final, NamedTuple
 
 import ahocorasick
 
-from streamproc.core._normalize import OffsetMap, ScanForm, plain_form, prepare, squeeze_runs
+from streamproc.core._normalize import (
+    MIXED_RUNS,
+    OffsetMap,
+    ScanForm,
+    plain_form,
+    prepare,
+    squeeze_runs,
+)
 from streamproc.core._policy import LexiconEntry
 
 __all__ = [
@@ -172,7 +179,7 @@ class Matcher:
         variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = [(1, prepared, hits)]
         if runs:
             squeezed_variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = []
-            for keep in (1, 2):
+            for keep in (1, 2, MIXED_RUNS):
                 squeezed = squeeze_runs(prepared, keep)
                 squeezed_variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
             # Only worth resolving if squeezing found something the text as written did not

@@ -112,6 +112,8 @@ def test_insults_aimed_at_someone_are_removed(engine: Engine, text: str) -> None
         ("that's jail bait", "profanity.en.jailbait"),
         ("that's jail-bait", "profanity.en.jailbait"),
         ("deeeeeep throat", "profanity.en.deepthroat*"),
+        ("sei un cretinooooo", "insult.it.cretino"),
+        ("cooooglioneeee", "insult.it.coglione"),
     ],
 )
 def test_word_forms_cite_their_stem(engine: Engine, text: str, rule: str) -> None:
