@@ -39,7 +39,7 @@ def moderate(engine: Engine, text: str) -> dict[str, Any]:
         ("la capra sei tu", "insult.it.predicated_after"),
         ("you are such a dirty pig", "insult.en.predicated"),
         ("you're a fat cow", "insult.en.predicated"),
-        ("you filthy rat", "insult.en.predicated"),  # a vocative
+        ("you filthy swine", "insult.en.vocative"),  # a vocative
     ],
 )
 def test_predicated_terms_are_insults(engine: Engine, text: str, rule: str) -> None:
