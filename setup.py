@@ -28,6 +28,7 @@ COMPILED_MODULES = (
     "_normalize",
     "_context",
     "_matcher",
+    "_rules",
     "_engine",
     "_verdict",
     "_pii",

@@ -27,6 +27,9 @@ _GENERIC_BEFORE: Final = re.compile(
     r"according to|whether|as the saying goes|the saying|proverb|quote|quoted|the world thinks|"
     r"(?:ha scritto|scrisse|scriveva|scrive|ha detto|disse|diceva|dice|dicono|pensa|pensano) che|"
     r"secondo cui|come diceva|come dice|proverbio|citazione|"
+    # reported without "that": what someone else called the writer or someone
+    r"(?:he|she|they|someone|somebody) (?:said|says|wrote|told me)|called me|calls me|"
+    r"mi ha (?:detto|scritto|dato dell[oa']?|chiamat[oa])|mi hanno (?:detto|dato dell[oa']?)|"
     r"never argue with|don't argue with|do not argue with|"
     r"non discutere mai con|mai discutere con|non litigare mai con)\b"
 )

@@ -17,7 +17,7 @@ from typing import Final
 from streamproc.core._context import match_context
 from streamproc.core._hours import ModerationHours
 from streamproc.core._links import LinkScanner
-from streamproc.core._matcher import Found, Matcher
+from streamproc.core._matcher import RULE_TRIGGER, Found, Matcher
 from streamproc.core._models import (
     Comment,
     Decision,
@@ -30,6 +30,7 @@ from streamproc.core._models import (
 from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
+from streamproc.core._rules import RuleMatcher, anchor_keys
 from streamproc.core._strikes import StrikeStore, record_strike, strike_key
 from streamproc.core._verdict import (
     ACTION_ORDER,
@@ -101,7 +102,13 @@ class Engine:
     def __init__(self, pack: PolicyPack, clock: Callable[[], float] = time.time) -> None:
         self.pack = pack
         self.policy_version = pack.policy_version
-        self.matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
+        self.matcher = Matcher(
+            pack.entries,
+            link_words=pack.links.shorteners,
+            rule_keys=anchor_keys(pack.rules, pack.rule_classes),
+        )
+        self._rules = RuleMatcher(pack.rules, pack.rule_classes) if pack.rules else None
+        self._anchored = self.matcher.anchored
         self._automaton = self.matcher.automaton
         self._links = LinkScanner(pack.links)
         self._hours = ModerationHours(pack.hours)
@@ -142,6 +149,10 @@ class Engine:
 
     def _analyze(self, form: ScanForm, hits: list[tuple[int, object]], suspect: bool) -> Analysis:
         found, link = self.matcher.find(form, hits) if hits else ([], False)
+        if self._rules is not None and any(
+            v == RULE_TRIGGER or v in self._anchored for _, v in hits
+        ):
+            found = _with_rule_matches(found, self._rules.find(form))
         pii = find_pii(form.text, self.pack.phone_region) if suspect else []
         links = self._link_matches(form.text) if link else []
         return Analysis(found, pii, links)
@@ -420,6 +431,22 @@ class Engine:
         items = ", ".join(f"{_PII_NAMES[p.kind]} ({p.masked})" for p in pii)
         suffix = " — private message, not removed" if kept else ""
         return f"pii: {clause}: {items}{suffix}"
+
+
+def _with_rule_matches(found: list[Found], ruled: list[Found]) -> list[Found]:
+    """``found`` plus the rule matches that no lexicon match of their category overlaps (the
+    lexicon's phrase already says it: "sei una vacca" stays its own rule)."""
+    if not ruled:
+        return found
+    out = list(found)
+    for r in ruled:
+        if not any(
+            f.entry.category == r.entry.category and f.start < r.end and r.start < f.end
+            for f in out
+        ):
+            out.append(r)
+    out.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    return out
 
 
 def _with_platform(decision: Decision, c: Comment) -> Decision:

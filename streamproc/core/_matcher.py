@@ -12,7 +12,9 @@ link shorteners say that the text has a link worth parsing.
 An automaton value is therefore one of two things. A lexicon key's value is an
 :data:`EntryCodes` tuple, one code per entry that has this key: ``entry index * 2``, plus 1 for
 the split-letter variant (see :func:`entry_code`). A trigger's value is one of the negative
-ints :data:`RUN_TRIGGER` and :data:`LINK_TRIGGER`.
+ints :data:`RUN_TRIGGER`, :data:`LINK_TRIGGER` and :data:`RULE_TRIGGER` (a term of a structural
+rule's anchor class, see ``_rules``; an anchor that is also a lexicon key keeps the lexicon value,
+which is then never inert: :attr:`Matcher.anchored`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,29 @@ from typing import Final, NamedTuple
 
 import ahocorasick
 
-from streamproc.core._normalize import OffsetMap, ScanForm, plain_form, prepare, squeeze_runs
+from streamproc.core._normalize import (
+    MIXED_RUNS,
+    OffsetMap,
+    ScanForm,
+    plain_form,
+    prepare,
+    squeeze_runs,
+)
 from streamproc.core._policy import LexiconEntry
 
-__all__ = ["LINK_TRIGGER", "RUN_TRIGGER", "EntryCodes", "Found", "Matcher", "entry_code"]
+__all__ = [
+    "LINK_TRIGGER",
+    "RULE_TRIGGER",
+    "RUN_TRIGGER",
+    "EntryCodes",
+    "Found",
+    "Matcher",
+    "entry_code",
+]
 
 RUN_TRIGGER: Final = -1
 LINK_TRIGGER: Final = -2
+RULE_TRIGGER: Final = -3
 EntryCodes = tuple[int, ...]
 """The value of a lexicon key: the codes of the entries that have it (see :func:`entry_code`)."""
 _SPLIT_MIN_LETTERS: Final = 3
@@ -65,7 +83,12 @@ def _keys(entry: LexiconEntry) -> Iterable[tuple[str, bool]]:
 class Matcher:
     """Compiled lexicon: scan a prepared text, then resolve hits into :class:`Found` matches."""
 
-    def __init__(self, entries: Sequence[LexiconEntry], link_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        entries: Sequence[LexiconEntry],
+        link_words: Iterable[str] = (),
+        rule_keys: Iterable[str] = (),
+    ) -> None:
         self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         codes: dict[str, list[int]] = {}
         for index, entry in enumerate(self.entries):
@@ -80,6 +103,14 @@ class Matcher:
             key = " " + prepare(word).strip(" ")  # as the fast path sees it: runs intact
             if key not in codes:
                 automaton.add_word(key, LINK_TRIGGER)
+        anchored: set[EntryCodes] = set()
+        for key in rule_keys:
+            if key in codes:
+                anchored.add(tuple(codes[key]))
+            else:
+                automaton.add_word(key, RULE_TRIGGER)
+        self.anchored: frozenset[EntryCodes] = frozenset(anchored)
+        """Lexicon values whose key is also a rule anchor: never inert on the fast path."""
         automaton.make_automaton()
         self.automaton = automaton
         self.key_count = len(automaton)
@@ -116,7 +147,8 @@ class Matcher:
         return frozenset(
             value
             for value in self.values
-            if all(not code & 1 and inert_entry(self.entries[code >> 1]) for code in value)
+            if value not in self.anchored
+            and all(not code & 1 and inert_entry(self.entries[code >> 1]) for code in value)
         )
 
     def quiet(
@@ -142,12 +174,12 @@ class Matcher:
                 lexical = True
             elif value == LINK_TRIGGER:
                 link = True
-            else:
+            elif value == RUN_TRIGGER:
                 runs = True
         variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = [(1, prepared, hits)]
         if runs:
             squeezed_variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = []
-            for keep in (1, 2):
+            for keep in (1, 2, MIXED_RUNS):
                 squeezed = squeeze_runs(prepared, keep)
                 squeezed_variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
             # Only worth resolving if squeezing found something the text as written did not

@@ -253,12 +253,34 @@ def prepare(text: str) -> str:
     return collapse_spaces(" " + fold(text) + " ")
 
 
-def squeeze_runs(prepared: str, keep: int = 1) -> str:
-    """Runs of three or more identical letters become ``keep`` letters (1 or 2).
+MIXED_RUNS: Final = 3
+"""``keep`` for :func:`squeeze_runs` meaning a vowel run keeps one letter, a consonant run two."""
+_VOWELS: Final = frozenset("aeiouy")
 
-    Both are tried when a run is present: one catches "stronzooo" (stronzo), two catches
-    "cazzzzo" (cazzo) without turning every double letter of the lexicon into a single one.
+
+def run_keep(letter: str, keep: int) -> int:
+    """How many letters a run of ``letter`` keeps when squeezed with ``keep``."""
+    if keep != MIXED_RUNS:
+        return keep
+    return 1 if letter in _VOWELS else 2
+
+
+def _mixed(m: re.Match[str]) -> str:
+    letter = m.group(1)
+    return letter * run_keep(letter, MIXED_RUNS)
+
+
+def squeeze_runs(prepared: str, keep: int = 1) -> str:
+    """Runs of three or more identical letters become ``keep`` letters (1 or 2), or with
+    :data:`MIXED_RUNS` one letter for a vowel and two for a consonant.
+
+    All three are tried when a run is present: one catches "stronzooo" (stronzo), two catches
+    "cazzzzo" (cazzo) and "deeeeeep" (deep) without turning every double letter of the lexicon
+    into a single one, mixed catches a word stretched in several places of which one is a
+    double consonant ("caaaazzzzooo", cazzo).
     """
+    if keep == MIXED_RUNS:
+        return _RUN_OF_THREE.sub(_mixed, prepared)
     return _RUN_OF_THREE.sub(r"\1" * keep, prepared)
 
 
@@ -328,8 +350,9 @@ def _deletions(text: str, pattern: re.Pattern[str], keep: int) -> _Deletions:
     total = 0
     for m in pattern.finditer(text):
         start, end = m.span()
-        out.append(start + keep - total)
-        total += end - start - keep
+        kept = run_keep(text[start], keep)
+        out.append(start + kept - total)
+        total += end - start - kept
         shift.append(total)
     return _Deletions(out, shift)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from streamproc.core._lexicon import parse_lexicon
 from streamproc.core._models import ACTIONS, LEXICON_CATEGORIES
 from streamproc.core._packfiles import DEFAULT_PACK_PATH, digest, read_pack_files
-from streamproc.core._policy import LexiconEntry, PackError, PackIssue, PolicyPack
+from streamproc.core._policy import LexiconEntry, PackError, PackIssue, PolicyPack, StructRule
 from streamproc.core._policyfile import (
     POLICY_FILE,
     Checker,
@@ -21,6 +21,7 @@ from streamproc.core._policyfile import (
     parse_links,
     parse_replies,
 )
+from streamproc.core._rules import anchor_keys, parse_rules
 from streamproc.core._yamlfile import YamlSyntaxError, load_located
 
 __all__ = ["PackCheck", "check_pack", "inspect_pack", "load_pack", "parse_pack"]
@@ -28,6 +29,7 @@ __all__ = ["PackCheck", "check_pack", "inspect_pack", "load_pack", "parse_pack"]
 _LANG = re.compile(r"^[a-z]{2}$")
 _LEXICON_PATH = re.compile(r"^lexicons/([^/]+)/([^/]+)\.txt$")
 _ALLOWLIST_PATH = re.compile(r"^allowlist/([^/]+)\.txt$")
+_RULES_PATH = re.compile(r"^rules/([^/]+)\.txt$")
 
 
 def load_pack(path: str | Path | None = None) -> PolicyPack:
@@ -74,11 +76,24 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
     name = check.string(("name",), "unnamed pack")
 
     entries: list[LexiconEntry] = []
+    structural: list[StructRule] = []
+    rule_classes: dict[str, tuple[str, ...]] = {}
     for rel in sorted(files):
         if rel == POLICY_FILE or rel.endswith(".md"):
             continue
         lexicon = _LEXICON_PATH.match(rel)
         allow = _ALLOWLIST_PATH.match(rel)
+        ruled = _RULES_PATH.match(rel)
+        if ruled:
+            if ruled.group(1) not in languages:
+                issues.append(
+                    PackIssue(rel, 0, f"language {ruled.group(1)!r} is not in policy languages")
+                )
+                continue
+            classes, file_rules = parse_rules(rel, files[rel], ruled.group(1), issues)
+            rule_classes.update(classes)
+            structural.extend(file_rules)
+            continue
         if lexicon:
             lang, category = lexicon.groups()
             if category not in LEXICON_CATEGORIES:
@@ -117,6 +132,17 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
                 )
             )
         rules.setdefault(entry.rule, entry)
+    where = {rule: f"{e.file}:{e.line}" for rule, e in rules.items()}
+    for struct in structural:
+        if struct.rule in where:
+            issues.append(
+                PackIssue(
+                    struct.file,
+                    struct.line,
+                    f"rule id {struct.rule!r} already used at {where[struct.rule]}",
+                )
+            )
+        where.setdefault(struct.rule, f"{struct.file}:{struct.line}")
 
     if any(i.level == "error" for i in issues):
         return None, issues
@@ -138,6 +164,8 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
         pii_keep_in_private_messages=pii_private,
         entries=tuple(entries),
         files=dict(files),
+        rules=tuple(structural),
+        rule_classes=rule_classes,
     )
     return pack, issues
 
@@ -164,7 +192,11 @@ def inspect_pack(files: Mapping[str, str]) -> PackCheck:
         return PackCheck(None, issues)
     from streamproc.core._matcher import Matcher  # the automaton is built to check the allowlist
 
-    matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
+    matcher = Matcher(
+        pack.entries,
+        link_words=pack.links.shorteners,
+        rule_keys=anchor_keys(pack.rules, pack.rule_classes),
+    )
     issues += [
         PackIssue(e.file, e.line, "allowlist entry protects no banned pattern", "warning")
         for e in matcher.inert_allow_entries()

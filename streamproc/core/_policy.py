@@ -21,6 +21,7 @@ __all__ = [
     "PackError",
     "PackIssue",
     "PolicyPack",
+    "StructRule",
 ]
 
 SEVERITIES: Final = ("low", "medium", "high")
@@ -71,6 +72,26 @@ class LexiconEntry:
     @property
     def is_allow(self) -> bool:
         return self.category == "allow"
+
+
+@dataclass(frozen=True)
+class StructRule:
+    """One line of ``rules/<lang>.txt``: two word classes near each other (see ``_rules``)."""
+
+    rule: str
+    category: str
+    lang: str
+    severity: str
+    confidence: str
+    first: str  # class names qualified by language ("it:@address")
+    second: str
+    ordered: bool  # the first class before the second (a predicate), else either order
+    within: int  # at most this many words between the two
+    between: str | None  # the class every word in between must belong to (ordered only)
+    anchor: str  # the class whose terms are automaton triggers
+    text: str
+    file: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,8 @@ class PolicyPack:
     pii_keep_in_private_messages: bool
     entries: tuple[LexiconEntry, ...]
     files: Mapping[str, str] = field(repr=False)
+    rules: tuple[StructRule, ...] = ()
+    rule_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def policy_version(self) -> str:

@@ -77,6 +77,9 @@ def test_a_held_severe_action_says_why(engine: Engine) -> None:
         "Non discutere mai con un idiota, ti trascina al suo livello e ti batte con l'esperienza.",
         "Laugh and the world thinks you're an idiot.",
         'Mi ha scritto "sei un idiota" e poi ha chiuso la chat.',
+        "Mi ha dato dello stronzo davanti a tutti.",  # reported, without "che"
+        "He said you are an idiot and left the meeting.",
+        "My colleague called me an idiot in front of everyone.",
     ],
 )
 def test_words_used_generally_are_for_a_person_not_removed(engine: Engine, text: str) -> None:
@@ -109,6 +112,8 @@ def test_insults_aimed_at_someone_are_removed(engine: Engine, text: str) -> None
         ("that's jail bait", "profanity.en.jailbait"),
         ("that's jail-bait", "profanity.en.jailbait"),
         ("deeeeeep throat", "profanity.en.deepthroat*"),
+        ("sei un cretinooooo", "insult.it.cretino"),
+        ("cooooglioneeee", "insult.it.coglione"),
     ],
 )
 def test_word_forms_cite_their_stem(engine: Engine, text: str, rule: str) -> None:
@@ -219,3 +224,27 @@ def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
     assert "report_authorities" in decision["actions"]
     assert "escalate" in decision["actions"]
     assert decision["escalation"]["urgent"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("It wasn't me, and that ain't me either.", []),
+        ("Non sono stato io, that wasn't me.", []),
+        ("join t.me/freemoney now", ["spam.it.t_me"]),  # a word ending in n before the link
+        ("seguimi su t.me/canale", ["spam.it.t_me"]),
+        ("file no. 0612345678 is still open", []),
+        ("order no. 4155551234", []),
+        ("case no. 0612345678/2024", []),
+        ("fascicolo n. 0612345678", []),
+        ("ordine n. 3471234567", []),
+        ("il numero 3471234567/2021 del registro", []),
+        ("chiamami al 3471234567", ["pii.phone"]),
+        ("call me at 0612345678", ["pii.phone"]),
+        ("P.IVA IT01114601006", ["pii.vat_number"]),
+        ("VAT IT01114601006", ["pii.vat_number"]),
+        ("IT01114601007", []),  # a wrong check digit
+    ],
+)
+def test_pii_and_spam_slips(engine: Engine, text: str, rules: list[str]) -> None:
+    assert [m["rule"] for m in moderate(engine, text)["matches"]] == rules

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamproc.core import OffsetMap, fold_char, normalize, plain_form
+from streamproc.core._normalize import MIXED_RUNS
 
 EVASIONS = [
     # (written, normalized)
@@ -71,6 +72,16 @@ def test_runs_can_keep_two_letters() -> None:
     assert normalize("cazzzzzo", keep=1) == " cazo "
     assert normalize("cazzzzzo", keep=2) == " cazzo "
     assert normalize("palle") == " palle "  # doubles are never touched
+
+
+def test_mixed_runs_keep_one_vowel_and_two_consonants() -> None:
+    # a word stretched in several places, one of them a double consonant
+    assert normalize("caaaazzzzooo", keep=MIXED_RUNS) == " cazzo "
+    assert normalize("deeeeeep", keep=2) == " deep "  # a doubled vowel: keep=2 has it
+    assert normalize("carrozza", keep=MIXED_RUNS) == " carrozza "
+    offsets = OffsetMap("ok caaaazzzzooo!", MIXED_RUNS)
+    assert offsets.normalized == " ok cazzo "
+    assert offsets.span(4, 9) == (3, 15)
 
 
 def test_plain_form_keeps_evasions_visible() -> None:
