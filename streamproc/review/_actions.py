@@ -14,9 +14,11 @@ from streamproc.review._records import review_record, utcnow
 from streamproc.review._schema import appeals, audit, cases, outbox
 from streamproc.review._store import Store, can
 
-__all__ = ["ActionError", "Actions"]
+__all__ = ["ESCALATIONS", "ActionError", "Actions"]
 
 MAX_TEXT = 2000
+#: What a person may add to an automated decision.
+ESCALATIONS = ("remove", "block", "report_platform", "report_authorities")
 Effect = tuple[str, bool, str | None]  # (review action, overturned, text)
 
 
@@ -118,6 +120,47 @@ class Actions:
                 ids = self._publish(connection, case, effects)
             self._audit(connection, user, status.removesuffix("ed"), case_id, reason)
         if case["status"] == "open" and self.on_first_review is not None:
+            self.on_first_review((utcnow() - case["created_at"]).total_seconds())
+        return ids
+
+    def escalate(
+        self, user: dict[str, Any], case_id: int, measures: Sequence[str], reason: str = ""
+    ) -> list[str]:
+        """A person goes further than automation did: ``remove`` the comment, ``block`` its
+        author (review records the sink carries out), ``report_platform`` /
+        ``report_authorities`` (the case waits in the reports queue, with its evidence pack,
+        until the report is filed and confirmed). Measures the decision already took are not
+        repeated. The review ids published."""
+        wanted = list(dict.fromkeys(measures))
+        unknown = sorted(set(wanted) - set(ESCALATIONS))
+        if not wanted or unknown:
+            raise ActionError(f"escalate to one or more of {', '.join(ESCALATIONS)}", 400)
+        if not reason.strip():
+            raise ActionError("an escalation needs its reason (it is audited)", 400)
+        case = self._case(user, case_id)
+        if case["status"] != "open":
+            raise ActionError(f"the case is {case['status']}: only an open case is escalated")
+        done = set(case["decision"].get("actions", []))
+        report = any(m.startswith("report_") for m in wanted)
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                cases.update()
+                .where(cases.c.id == case_id, cases.c.status == "open")
+                .values(
+                    # A report still to file keeps the case open, in the reports queue.
+                    status="open" if report else "escalated",
+                    report=case["report"] or report,
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+            if not changed:
+                raise ActionError("the case changed meanwhile: reload it")
+            effects = [
+                (m, False, None) for m in ("remove", "block") if m in wanted and m not in done
+            ]
+            ids = self._publish(connection, case, effects)
+            self._audit(connection, user, "escalate", case_id, f"{', '.join(wanted)}: {reason}")
+        if self.on_first_review is not None:
             self.on_first_review((utcnow() - case["created_at"]).total_seconds())
         return ids
 

@@ -34,7 +34,7 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-API_ACTIONS: Final = ("claim", "confirm", "overturn", "note", "reveal")
+API_ACTIONS: Final = ("claim", "confirm", "overturn", "escalate", "note", "reveal")
 _LISTED: Final = (
     "id", "comment_id", "channel", "actions", "policy_version", "decided_at",
     "status", "urgent", "review_after", "report", "claimed_by", "created_at",
@@ -124,8 +124,8 @@ class CaseRoutes:
     # --- writing ---------------------------------------------------------------------------
 
     async def act(self, request: web.Request, user: dict[str, Any]) -> web.Response:
-        """``POST /api/v1/cases/{id}/{claim|confirm|overturn|note|reveal}`` with ``{"reason"}``
-        (or ``{"text"}`` for a note)."""
+        """``POST /api/v1/cases/{id}/{claim|confirm|overturn|escalate|note|reveal}`` with
+        ``{"reason"}`` (``{"text"}`` for a note; ``{"measures": [...]}`` too to escalate)."""
         action = request.match_info["action"]
         if action not in API_ACTIONS:
             raise web.HTTPNotFound(text=f"no action {action!r}")
@@ -147,6 +147,11 @@ class CaseRoutes:
                 actions.note(user, case_id, reason)
             elif action == "confirm":
                 actions.confirm(user, case_id, reason)
+            elif action == "escalate":
+                measures = body.get("measures")
+                if not isinstance(measures, list):
+                    raise web.HTTPBadRequest(text='expected {"measures": [...], "reason": "..."}')
+                review_ids = actions.escalate(user, case_id, [str(m) for m in measures], reason)
             else:
                 review_ids = actions.overturn(user, case_id, reason)
         except ActionError as exc:

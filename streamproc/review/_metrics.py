@@ -10,7 +10,7 @@ MAX_RULES_PER_CASE = 20  # a bound on the labels one case adds
 # What people can do in the console (the routes of _web.ReviewApp.act).
 CONSOLE_ACTIONS = (
     "reveal", "confirm", "overturn", "claim", "note", "appeal", "appeal_upheld", "appeal_rejected",
-    "evidence",
+    "evidence", "escalate",
 )  # fmt: skip
 
 

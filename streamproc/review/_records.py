@@ -86,8 +86,8 @@ def review_record(
     """(review id, key, record) of one effect of a person's action on ``case``.
 
     The worker reads ``comment_id``, ``channel``, ``author_id`` and ``overturned`` (and removes
-    the strike); the sink reads ``review_id``, ``action`` (reinstate, unblock, reply),
-    ``platform`` and ``text``. Key = the author's id, like the comment topics.
+    the strike); the sink reads ``review_id``, ``action`` (reinstate, unblock, reply, remove,
+    block), ``platform`` and ``text``. Key = the author's id, like the comment topics.
     """
     decision = case["decision"]
     review_id = uuid.uuid4().hex

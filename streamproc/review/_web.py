@@ -234,6 +234,9 @@ class Console:
                 self.actions.claim(user, case_id)
             elif action == "note":
                 self.actions.note(user, case_id, reason)
+            elif action == "escalate":
+                measures = [str(m) for m in (await request.post()).getall("measure", [])]
+                self.actions.escalate(user, case_id, measures, reason)
             elif action == "appeal":
                 self.actions.record_appeal(user, case_id, data.get("statement", ""))
             else:

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # The review actions the sink carries out on a platform (plan_review).
-REVIEW_ACTIONS = ("reinstate", "unblock", "reply")
+REVIEW_ACTIONS = ("reinstate", "unblock", "reply", "remove", "block")
 FOR_PEOPLE = ("report_platform", "report_authorities", "notify_compliance", "escalate")
 IDEMPOTENT = frozenset({"hide", "unhide", "delete", "ban", "unban"})
 Kind = Literal["call", "people", "skip", "marker"]
@@ -162,7 +162,8 @@ def plan_review(
     review: dict[str, Any], capabilities: Capabilities | None, remove_mode: str
 ) -> list[Step]:
     """A review record (moderation.reviews): ``reinstate`` (unhide), ``unblock`` (lift the
-    ban) or ``reply`` (a reasoned answer, ``text``), on the comment it names."""
+    ban), ``reply`` (a reasoned answer, ``text``), or a person's escalation: ``remove`` (hide,
+    or delete where that is the mode) and ``block`` (ban the author), on the comment it names."""
     review_id = str(review["review_id"])
     action = str(review["action"])
     platform = review.get("platform") if isinstance(review.get("platform"), dict) else None
@@ -195,4 +196,12 @@ def plan_review(
         return [step("unban", "call") if caps.unban else step("none", "people", "no unban API")]
     if action == "reply" and review.get("text") and caps.reply_public:
         return [step("reply_public", "call")]
+    if action == "remove":
+        if remove_mode != "delete" and caps.hide:
+            return [step("hide", "call")]
+        if caps.delete:
+            return [step("delete", "call")]
+        return [step("none", "people", f"{review['channel']} cannot remove")]
+    if action == "block":
+        return [step("ban", "call") if caps.ban else step("none", "people", "no block API")]
     return [step("none", "skip", "not a review action the sink carries out")]

@@ -68,7 +68,7 @@ async def _main(settings: SinkSettings) -> None:
     health = Health()
     health.not_ready("waiting for the first partition assignment")
     clients, skipped = build_clients(settings, metrics)
-    actions = [a for a in ACTIONS if a != "allow"] + list(REVIEW_ACTIONS)
+    actions = list(dict.fromkeys([a for a in ACTIONS if a != "allow"] + list(REVIEW_ACTIONS)))
     for channel, client in clients.items():
         metrics.start_channel(
             channel, actions, sorted(TERMINAL), client.operations, client.wait_causes

@@ -118,6 +118,14 @@ async def test_api_actions_need_the_csrf_header_and_publish_an_overturn(
     assert again.status == 409
     with engine.connect() as connection:
         assert len(connection.execute(select(outbox)).all()) == 1  # nothing stored twice
+    # An escalation names its measures, in a list.
+    measures = {"measures": "block", "reason": "x"}
+    assert (
+        await client.post("/api/v1/cases/3/escalate", json=measures, headers=headers)
+    ).status == 400
+    measures = {"measures": ["block"], "reason": "threatens the staff"}
+    escalated = await client.post("/api/v1/cases/3/escalate", json=measures, headers=headers)
+    assert escalated.status == 200 and len((await escalated.json())["review_ids"]) == 1
     # A reviewer may not reveal personal data.
     assert (await client.post("/api/v1/cases/1/reveal", json={}, headers=headers)).status == 403
 

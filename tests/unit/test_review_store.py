@@ -216,6 +216,51 @@ def test_an_overturn_publishes_records_the_worker_and_the_sink_accept(engine: En
     assert kinds == ["overturn", "appeal", "appeal_upheld"]
 
 
+def test_a_person_escalates_beyond_what_automation_did(engine: Engine) -> None:
+    store = Store(engine)
+    actions = Actions(engine, store)
+    # Automation only escalated: the reviewer removes, blocks and reports to the authorities.
+    held = decision("facebook:5", actions=["escalate"], categories=["threat"])
+    store.ingest([Incoming("decision", held, "a/0/5")])
+    [case] = store.cases_in("now", "reviewer")
+    with pytest.raises(ActionError) as empty:
+        actions.escalate(REVIEWER, case["id"], [], "a threat")
+    assert empty.value.status == 400
+    with pytest.raises(ActionError):
+        actions.escalate(REVIEWER, case["id"], ["jail"], "a threat")
+    with pytest.raises(ActionError):
+        actions.escalate(REVIEWER, case["id"], ["block"], "  ")  # the reason is required
+    measures = ["remove", "block", "report_authorities", "block"]
+    ids = actions.escalate(REVIEWER, case["id"], measures, "a threat to the office staff")
+    pending = actions.pending_reviews()
+    assert [r["review_id"] for r in pending] == ids
+    assert [r["payload"]["action"] for r in pending] == ["remove", "block"]
+    for row in pending:
+        record = row["payload"]
+        validate(record, "review")
+        assert sink_problem("moderation.reviews", record, "moderation.reviews") is None
+        parsed = worker_parse_review(orjson.dumps(record))
+        assert isinstance(parsed, dict) and parsed["overturned"] is False  # no strike undone
+    caps = Capabilities(hide=True, ban=True)
+    steps = [s for row in pending for s in plan_review(row["payload"], caps, "hide")]
+    assert [(s.operation, s.kind) for s in steps] == [("hide", "call"), ("ban", "call")]
+    # The report is still to file: the case waits in the reports queue, open.
+    [report] = store.cases_in("reports", "reviewer")
+    assert report["id"] == case["id"] and report["status"] == "open"
+    assert store.counts("reviewer")["now"] == 0
+    # A measure the decision already took is not repeated; a closed case is not escalated.
+    store.ingest([Incoming("decision", decision("facebook:6"), "a/0/6")])
+    blocked = store.cases_in("now", "reviewer")[0]["id"]
+    assert actions.escalate(REVIEWER, blocked, ["block"], "confirmed, and more") == []
+    assert store.case(blocked, "reviewer")["status"] == "escalated"  # type: ignore[index]
+    with pytest.raises(ActionError):
+        actions.escalate(REVIEWER, blocked, ["remove"], "again")
+    with engine.connect() as connection:
+        details = [r.detail for r in connection.execute(select(audit)) if r.action == "escalate"]
+    assert details == ["remove, block, report_authorities: a threat to the office staff",
+                       "block: confirmed, and more"]  # fmt: skip
+
+
 def test_the_audit_trail_is_append_only(engine: Engine) -> None:
     Accounts(engine).add("alba", "admin", "a long enough password")
     for statement in ("UPDATE audit SET actor = 'someone else'", "DELETE FROM audit"):

@@ -17,5 +17,8 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const button = document.querySelector(`button[data-key="${CSS.escape(event.key)}"]`);
-  if (button && !button.form.querySelector("input[required]")) button.click();
+  if (!button) return;
+  // A form that needs words first (a note, an escalation's reason): the key goes to the field.
+  const needed = button.form.querySelector("input[required]");
+  if (needed) { event.preventDefault(); needed.focus(); } else button.click();
 });
