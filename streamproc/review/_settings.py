@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from streamproc._appeal import AppealSettings
@@ -78,6 +79,12 @@ class ReviewSettings:
         "",
         "the console's address as people reach it, for links (default: its own address)",
         shown="http://ADDRESS:PORT",
+    )
+    policy_path: Path | None = env_field(
+        "STREAMPROC_POLICY",
+        None,
+        "the pack whose strike windows the case pages show (the workers' pack)",
+        shown="bundled",
     )
     actions_topic: str = "moderation.actions"
     outcomes_topic: str = "moderation.outcomes"

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from streamproc.core import load_pack
 from streamproc.review._accounts import Accounts, RateLimited
 from streamproc.review._actions import ActionError, Actions
 from streamproc.review._api import CaseRoutes
@@ -27,6 +28,7 @@ from streamproc.review._public import AppealRoutes, http_error
 from streamproc.review._render import highlighted, pseudonym
 from streamproc.review._settings import ReviewSettings
 from streamproc.review._store import Store, can
+from streamproc.review._strikes import StrikeWindows
 
 __all__ = ["make_app"]
 
@@ -74,6 +76,13 @@ class Console:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.globals.update(pseudonym=pseudonym, can=can)
+        self._windows: StrikeWindows | None = None
+
+    def strike_windows(self) -> StrikeWindows:
+        """The strike windows of the pack (read once, on the first case page)."""
+        if self._windows is None:
+            self._windows = StrikeWindows(load_pack(self.settings.policy_path))
+        return self._windows
         self.appeal_routes: AppealRoutes
 
     # --- plumbing -------------------------------------------------------------------------
@@ -212,6 +221,7 @@ class Console:
             message=message,
             counts=self.store.counts(user["role"]),
             statement=self.appeals.statement(case["id"], user["role"]),
+            strikes=self.strike_windows().annotate([case, *case["history"]]),
         )
 
     async def act(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:

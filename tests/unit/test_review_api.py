@@ -168,6 +168,7 @@ async def test_an_evidence_pack_is_audited_and_masks_for_a_reviewer(
     await signed_in(client)
     case_page = await (await client.get("/case/1")).text()
     assert 'href="/case/1/evidence.txt"' in case_page
+    assert re.search(r'id="strikes-in-force">Strikes in force: \d', case_page)
     pack = await (await client.get("/api/v1/cases/1/evidence")).json()
     assert pack["text"] == "uccido [email]" and pack["personal_data_masked"] is True
     assert pack["reports_due"] == ["report_platform"]
