@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -287,6 +287,3 @@ def batch_consumer(app: Any) -> BatchConsumer:
     if not isinstance(consumer, BatchConsumer):
         raise TypeError(f"the app's consumer is a {type(consumer).__name__}, not a BatchConsumer")
     return consumer
-
-
-Send = Callable[..., Awaitable[Any]]
