@@ -2,12 +2,14 @@
 
     pip install --no-deps --target /tmp/ab-before <main's checkout>
     pip install --no-deps --target /tmp/ab-after .
-    python -m benchmarks.worker_ab --before /tmp/ab-before --after /tmp/ab-after [--count N]
+    PYTHONPATH=/tmp/ab-after:. python -P -m benchmarks.worker_ab \
+        --before /tmp/ab-before --after /tmp/ab-after [--count N] [--loads 0.25,0.5]
 
 Each build is an install directory put first on the worker's PYTHONPATH (a ``pip install
 --target`` of a source tree: the core compiled as users get it). One local broker, one
-preloaded backlog; throughput rounds alternate before, after, before, ... (each from offset 0,
-timed like the suite's streaming section, from the output records' CreateTime), then latency
+preloaded backlog; each throughput round runs the suite's bare aiokafka loop, then both builds
+(before, after; the next round after, before), each from offset 0 and timed like the suite's
+streaming section, from the output records' CreateTime. Then latency
 at the given shares of the *before* worker's median max rate, both builds at the same rates,
 alternating. The machine is shared and noisy: compare the ratios of the same run.
 """
@@ -24,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_worker import _line, preload, setup, worker_round
+from benchmarks.bench_worker import _line, bare_round, preload, setup, worker_round
 from benchmarks.latency import latency_phase
 from benchmarks.stream_harness import Bench, kill_children
 from streamproc.kafka import KafkaSettings, load_declarations
@@ -49,7 +51,10 @@ async def _run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     print(f"{loaded['comments']:,} comments preloaded in {loaded['seconds']:.1f} s", flush=True)
     rounds: list[dict[str, Any]] = []
     for index in range(1, args.rounds + 1):
-        entry: dict[str, Any] = {}
+        # The bare aiokafka loop of the suite, as a reference (its first run also creates the
+        # broker's offsets topic, which the worker rounds' group deletion needs).
+        entry: dict[str, Any] = {"bare": await bare_round(bench, index)}
+        print(f"round {index}   bare: {_line(entry['bare'])}", flush=True)
         order = ("before", "after") if index % 2 else ("after", "before")
         for name in order:
             bench.worker_env = builds[name]
@@ -58,6 +63,9 @@ async def _run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
         rounds.append(entry)
     result: dict[str, Any] = {"preload": loaded, "rounds": rounds}
     for name in builds:
+        result[f"{name}_vs_bare_median"] = statistics.median(
+            r[name]["per_s"] / r["bare"]["per_s"] for r in rounds
+        )
         result[f"{name}_per_s_median"] = statistics.median(r[name]["per_s"] for r in rounds)
         result[f"{name}_cpu_us_median"] = statistics.median(
             r[name]["cpu_us_per_msg"] for r in rounds
@@ -66,6 +74,11 @@ async def _run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     result["cpu_ratio_rounds"] = [
         r["before"]["cpu_us_per_msg"] / r["after"]["cpu_us_per_msg"] for r in rounds
     ]
+    print(
+        f"÷ bare loop, median of rounds: before {result['before_vs_bare_median']:.2f}, after "
+        f"{result['after_vs_bare_median']:.2f}",
+        flush=True,
+    )
     print(
         f"after ÷ before, comments/s per round: "
         f"{', '.join(f'{x:.2f}' for x in result['throughput_ratio_rounds'])}; "

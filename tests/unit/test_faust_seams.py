@@ -11,7 +11,7 @@ import inspect
 from importlib.metadata import version
 
 import faust
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder, MessageAccumulator, MessageBatch
 from faust.app.base import App
 from faust.streams import Stream
@@ -133,3 +133,24 @@ def test_a_batch_builder_takes_its_first_record_whatever_its_size_and_refuses_wh
     assert builder.append(timestamp=None, key=b"k", value=b"x" * 500, headers=[]) is not None
     assert builder.append(timestamp=None, key=b"k", value=b"y", headers=[]) is None
     assert builder.closed()
+
+
+def test_the_consumer_thread_builds_the_aiokafka_consumer_the_fetch_wait_is_set_on() -> None:
+    # _handoff.BatchConsumerThread: Faust builds its consumer thread in _new_consumer_thread,
+    # the thread builds the aiokafka consumer in _create_worker_consumer (with a 1.5 s fetch
+    # wait), and the consumer hands _fetch_max_wait_ms to its fetcher when it starts.
+    assert "AIOKafkaConsumerThread(self" in inspect.getsource(
+        aiokafka_driver.Consumer._new_consumer_thread
+    )
+    assert parameters(aiokafka_driver.AIOKafkaConsumerThread._create_worker_consumer) == [
+        "self",
+        "transport",
+    ]
+    assert "fetch_max_wait_ms=1500" in inspect.getsource(
+        aiokafka_driver.AIOKafkaConsumerThread._create_worker_consumer
+    )
+    assert "self._create_worker_consumer(" in inspect.getsource(
+        aiokafka_driver.AIOKafkaConsumerThread._create_consumer
+    )
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+    assert issubclass(_handoff.BatchConsumerThread, aiokafka_driver.AIOKafkaConsumerThread)
