@@ -19,10 +19,11 @@ import faust
 
 from streamproc._health import Health
 from streamproc._logging import quiet_repeats
-from streamproc.worker import _handoff
+from streamproc.worker import _handoff, _heap
 from streamproc.worker._metrics import WorkerMetrics
 from streamproc.worker._pipeline import BatchProcessor, EngineHolder
 from streamproc.worker._policy import PolicyWatcher
+from streamproc.worker._publisher import BatchPublisher, faust_producer
 from streamproc.worker._runner import BatchRunner
 from streamproc.worker._settings import WorkerSettings
 from streamproc.worker._strikes import TableStrikeStore
@@ -31,6 +32,8 @@ from streamproc.worker._watchdog import FetchWatchdog
 __all__ = ["create_app"]
 
 log = logging.getLogger("streamproc.worker")
+
+PRODUCER_MAX_BATCH_SIZE = 256 * 1024
 
 
 def _credentials(settings: WorkerSettings) -> Any:
@@ -63,7 +66,10 @@ def _faust_app(settings: WorkerSettings) -> faust.App:
         topic_allow_declare=False,  # topics come from topics.yaml (`streamproc topics apply`)
         topic_disable_leader=False,
         producer_acks=-1,
-        producer_linger=0.005,  # default 0: one produce request per record
+        producer_linger=0.005,  # default 0: one produce request per record (the changelog's)
+        # Decisions go out one aiokafka batch per partition and fetch (_publisher): a batch of
+        # 1,000 decisions (~300 bytes each) fits one, instead of splitting at the default 16 KiB.
+        producer_max_batch_size=PRODUCER_MAX_BATCH_SIZE,
         broker_max_poll_records=settings.batch_size,
         consumer_group_instance_id=settings.instance_id,
         broker_session_timeout=settings.session_timeout,
@@ -102,9 +108,12 @@ def create_app(
     # Subscribed through the conductor; the records bypass it (see _handoff).
     inputs = settings.topology.worker_inputs
     app.topics.add(app.topic(*inputs, key_type=bytes, value_type=bytes))
+    publisher = BatchPublisher(
+        lambda: faust_producer(app), max_request_size=app.conf.producer_max_request_size
+    )
     runner = BatchRunner(
         processor,
-        lambda *args: app.producer.send(*args),
+        publisher,
         frozenset(inputs),
         lambda: _handoff.batch_consumer(app),
         max_in_flight=settings.max_in_flight,
@@ -127,10 +136,14 @@ def create_app(
         health.beat()
         await runner.commit()
 
+    settled: list[int] = []
+
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode types receivers narrowly
     async def on_assigned(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         # Recovery of the strikes table is done and the policy was loaded before the app
         # started: the worker decides comments from here on.
+        if not settled:
+            settled.append(_heap.settle())  # the engine and start-up heap leave the GC's way
         health.ready()
 
     @app.timer(interval=2.0)

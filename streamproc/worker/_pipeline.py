@@ -2,15 +2,15 @@
 
 Kept apart from the Faust app so that it can be read and tested without a broker: it takes
 records with ``topic``, ``partition``, ``offset``, ``timestamp`` (milliseconds, as aiokafka gives
-it), ``key`` and ``value``, and a ``send`` coroutine with the signature of Faust's producer
-(``send(topic, key, value, partition, timestamp, headers)`` returning a delivery future).
+it), ``key`` and ``value``, and an :class:`~streamproc.worker._publisher.Outbox` that queues each
+output without an await and sends them a batch at a time (``flush``, returning delivery futures).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 import orjson
@@ -19,6 +19,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from streamproc._deadletter import KEY_LIMIT, VALUE_LIMIT, dead_letter_headers
 from streamproc.core import CommentError, Engine, overturn_strike, strike_key
 from streamproc.worker._metrics import WorkerMetrics
+from streamproc.worker._publisher import Outbox
 from streamproc.worker._strikes import ChangeloggedStrikes
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     "Record",
     "dead_letter",
 ]
-
-Send = Callable[..., Awaitable[Any]]
 
 #: A dead letter copies the record, cut to these sizes so that it always fits on the topic.
 DEAD_LETTER_VALUE_LIMIT: Final = VALUE_LIMIT
@@ -92,11 +91,14 @@ class BatchProcessor:
         self.dead_letter_topic = dead_letter_topic
         self.reviews_topic = reviews_topic
 
-    async def process(self, records: Sequence[Record], send: Send) -> tuple[list[Any], list[int]]:
+    async def process(
+        self, records: Sequence[Record], outbox: Outbox
+    ) -> tuple[list[Any], list[int]]:
         """Decide every record; returns the delivery futures and the records' timestamps.
 
         The caller waits for the futures before it counts the records as done, so that no
-        offset is committed before its decision (or dead letter) is on the broker.
+        offset is committed before its decision (or dead letter) is on the broker. Outputs are
+        flushed at the end, and on the way whenever the oldest has waited ``outbox.due()``.
         """
         engine = self.engines.engine  # one policy for the whole batch, even if a new one lands
         moderate = engine.moderate_json
@@ -113,9 +115,13 @@ class BatchProcessor:
         dead: Counter[str] = Counter()
         mismatched: Counter[str] = Counter()
         reviews_topic = self.reviews_topic
+        add = outbox.add
+        due = outbox.due
         for record in records:
+            if due():
+                futures.extend(await outbox.flush())
             if record.topic == reviews_topic:
-                futures.extend(await self._review(record, send, dead))
+                self._review(record, outbox, dead)
                 continue
             started = clock()
             consumed[record.topic] += 1
@@ -126,7 +132,7 @@ class BatchProcessor:
                 decision = moderate(value, strikes.at(record.partition))
                 payload = dumps(decision)
                 key = decision["comment_id"].encode()
-                future = await send(actions_topic, key, payload, None, None, None)
+                add(actions_topic, key, payload)
             except MessageSizeTooLargeError:
                 kind, reason = "too_large", "its decision is larger than a Kafka record may be"
             except CommentError as exc:
@@ -135,7 +141,6 @@ class BatchProcessor:
                 kind, reason = "engine_error", type(exc).__name__
             else:
                 durations.append(clock() - started)
-                futures.append(future)
                 if record.topic.rpartition(".")[2] != decision["channel"]:
                     mismatched[record.topic] += 1
                 stamps.append(record.timestamp)
@@ -143,23 +148,25 @@ class BatchProcessor:
                 categories.update(decision["categories"])
                 continue
             dead[kind] += 1
-            futures.append(await self._dead_letter(record, kind, reason, send))
+            self._dead_letter(record, kind, reason, outbox)
+        futures.extend(await outbox.flush())
         futures.extend(strikes.flush())
         self._count(consumed, actions, categories, dead, durations)
         for topic, n in mismatched.items():
             self.metrics.channel_mismatches.labels(topic).inc(n)
         return futures, stamps
 
-    async def _review(self, record: Record, send: Send, dead: Counter[str]) -> list[Any]:
+    def _review(self, record: Record, outbox: Outbox, dead: Counter[str]) -> None:
         """A person's review: an overturned decision no longer counts as a strike."""
         review = _parse_review(record.value)
         if isinstance(review, str):
             dead["invalid_review"] += 1
             self.metrics.reviews.labels("invalid").inc()
-            return [await self._dead_letter(record, "invalid_review", review, send)]
+            self._dead_letter(record, "invalid_review", review, outbox)
+            return
         if not review.get("overturned"):
             self.metrics.reviews.labels("ignored").inc()
-            return []
+            return
         key = strike_key(review["channel"], review["author_id"])
         store = self.strikes.at(record.partition)
         updated = overturn_strike(store.get_strikes(key), review["comment_id"])
@@ -168,11 +175,10 @@ class BatchProcessor:
         else:
             store.set_strikes(key, updated)
             self.metrics.reviews.labels("strike_removed").inc()
-        return []
 
-    async def _dead_letter(self, record: Record, kind: str, reason: str, send: Send) -> Any:
+    def _dead_letter(self, record: Record, kind: str, reason: str, outbox: Outbox) -> None:
         key, value, headers = dead_letter(record, kind, reason)
-        return await send(self.dead_letter_topic, key, value, None, None, headers)
+        outbox.add(self.dead_letter_topic, key, value, headers)
 
     def _count(
         self,

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streamproc.core import Engine, PackError, load_pack, parse_pack, unbundle_pack
 from streamproc.kafka import KafkaSettings
+from streamproc.worker import _heap
 from streamproc.worker._metrics import WorkerMetrics
 from streamproc.worker._pipeline import EngineHolder
 
@@ -129,5 +130,8 @@ class PolicyWatcher:
                         self.metrics.set_policy(engine.policy_version)
                         self.metrics.policy_reloads.labels("applied").inc()
                         log.warning("policy %s in force", engine.policy_version)
+                        # One full collection now (the old policy's cycles go), then the new
+                        # policy is frozen out of the collector's way like the first one.
+                        _heap.resettle()
         finally:
             await consumer.stop()

@@ -16,9 +16,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from streamproc.worker._handoff import TP, BatchConsumer, FetchedBatch, Send
+from streamproc.worker._handoff import TP, BatchConsumer, FetchedBatch
 from streamproc.worker._ledger import OffsetLedger
 from streamproc.worker._pipeline import BatchProcessor
+from streamproc.worker._publisher import Outbox
 
 __all__ = ["BatchRunner", "die"]
 
@@ -35,7 +36,7 @@ class BatchRunner:
     def __init__(
         self,
         processor: BatchProcessor,
-        send: Send,
+        outbox: Outbox,
         topics: frozenset[str],
         consumer: Callable[[], BatchConsumer],
         *,
@@ -43,7 +44,7 @@ class BatchRunner:
         on_fatal: Callable[[BaseException], None] = die,
     ) -> None:
         self.processor = processor
-        self.send = send
+        self.outbox = outbox
         self.topics = topics
         self.max_in_flight = max_in_flight
         self.on_fatal = on_fatal
@@ -58,7 +59,7 @@ class BatchRunner:
 
     async def handle(self, batch: FetchedBatch) -> None:
         try:
-            futures, stamps = await self.processor.process(batch.records, self.send)
+            futures, stamps = await self.processor.process(batch.records, self.outbox)
         except asyncio.CancelledError:
             raise  # shutting down or rebalancing: nothing of it counts as done
         except Exception as exc:  # the producer refused: the batch must be read again

@@ -11,6 +11,8 @@ import inspect
 from importlib.metadata import version
 
 import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder, MessageAccumulator, MessageBatch
 from faust.app.base import App
 from faust.streams import Stream
 from faust.tables.base import Collection
@@ -19,6 +21,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from streamproc.worker import _handoff
 from streamproc.worker._handoff import BatchConsumer, BatchTransport
+from streamproc.worker._publisher import faust_producer
 
 VERIFIED = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0"}
 
@@ -88,3 +91,66 @@ def test_tables_expose_their_data_and_changelog_sender() -> None:
 def test_faust_looks_transports_up_by_url_scheme() -> None:
     _handoff.register()
     assert faust.transport.by_url(f"{_handoff.SCHEME}://localhost:9092") is BatchTransport
+
+
+def test_faust_producer_holds_the_aiokafka_producer_it_built_from_the_apps_settings() -> None:
+    # _publisher.faust_producer: Producer._ensure_producer() is the started AIOKafkaProducer,
+    # created in on_start from the producer_* settings (acks, batch and request sizes).
+    ensure = inspect.getsource(aiokafka_driver.Producer._ensure_producer)
+    assert parameters(aiokafka_driver.Producer._ensure_producer) == ["self"]
+    assert "return self._producer" in ensure
+    assert "self._producer = self._new_producer()" in inspect.getsource(
+        aiokafka_driver.Producer.on_start
+    )
+    defaults = inspect.getsource(aiokafka_driver.Producer._settings_default)
+    for setting in ('"acks"', '"max_batch_size"', '"max_request_size"', '"linger_ms"'):
+        assert setting in defaults, setting
+
+    class App:
+        class producer:  # the shape of app.producer
+            @staticmethod
+            def _ensure_producer() -> str:
+                return "the aiokafka producer"
+
+    assert faust_producer(App()) == "the aiokafka producer"  # type: ignore[comparison-overlap]
+
+
+def test_aiokafka_takes_whole_batches_per_partition_in_order() -> None:
+    # _publisher.BatchPublisher: create_batch / send_batch(batch, topic, *, partition), and a
+    # partition's batches queue one after the other (add_batch waits for the one before).
+    assert parameters(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"]
+    assert inspect.signature(AIOKafkaProducer.send_batch).parameters["partition"].kind is (
+        inspect.Parameter.KEYWORD_ONLY
+    )
+    assert parameters(AIOKafkaProducer.create_batch) == ["self"]
+    assert "wait_drain" in inspect.getsource(MessageAccumulator.add_batch)
+    # A closed builder is sent at once, not after the linger time.
+    assert "self._builder.closed()" in inspect.getsource(MessageBatch.remaining_linger)
+
+
+def test_a_batch_builder_takes_its_first_record_whatever_its_size_and_refuses_when_full() -> None:
+    builder = BatchBuilder(100, 0, is_transactional=False)  # no compression
+    assert builder.append(timestamp=None, key=b"k", value=b"x" * 500, headers=[]) is not None
+    assert builder.append(timestamp=None, key=b"k", value=b"y", headers=[]) is None
+    assert builder.closed()
+
+
+def test_the_consumer_thread_builds_the_aiokafka_consumer_the_fetch_wait_is_set_on() -> None:
+    # _handoff.BatchConsumerThread: Faust builds its consumer thread in _new_consumer_thread,
+    # the thread builds the aiokafka consumer in _create_worker_consumer (with a 1.5 s fetch
+    # wait), and the consumer hands _fetch_max_wait_ms to its fetcher when it starts.
+    assert "AIOKafkaConsumerThread(self" in inspect.getsource(
+        aiokafka_driver.Consumer._new_consumer_thread
+    )
+    assert parameters(aiokafka_driver.AIOKafkaConsumerThread._create_worker_consumer) == [
+        "self",
+        "transport",
+    ]
+    assert "fetch_max_wait_ms=1500" in inspect.getsource(
+        aiokafka_driver.AIOKafkaConsumerThread._create_worker_consumer
+    )
+    assert "self._create_worker_consumer(" in inspect.getsource(
+        aiokafka_driver.AIOKafkaConsumerThread._create_consumer
+    )
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+    assert issubclass(_handoff.BatchConsumerThread, aiokafka_driver.AIOKafkaConsumerThread)

@@ -54,20 +54,30 @@ class DictStrikes:
 
 
 class FakeProducer:
-    """Records every send; each returns a future the test resolves (or fails)."""
+    """The pipeline's outbox: records every output; each flush returns one future per output
+    (the test resolves or fails them), as if every record were a batch of its own."""
 
     def __init__(self, too_large: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         self.sent: list[tuple[str, bytes | None, bytes | None, Any]] = []
         self.futures: list[asyncio.Future[None]] = []
         self.too_large = too_large
+        self._queued = 0
 
-    async def send(self, topic: str, key: Any, value: Any, partition: Any, ts: Any, headers: Any):  # type: ignore[no-untyped-def]
+    def add(self, topic: str, key: Any, value: Any, headers: Any = None) -> None:
         if topic in self.too_large:
             raise MessageSizeTooLargeError()
         self.sent.append((topic, key, value, headers))
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.futures.append(future)
-        return future
+        self._queued += 1
+
+    def due(self) -> bool:
+        return False
+
+    async def flush(self) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = [loop.create_future() for _ in range(self._queued)]
+        self._queued = 0
+        self.futures.extend(futures)
+        return futures
 
     def deliver_all(self) -> None:
         for future in self.futures:
@@ -107,7 +117,7 @@ async def test_each_record_gets_a_decision_keyed_by_its_comment_id(
 ) -> None:
     producer = FakeProducer()
     records = [FakeRecord("comments.facebook", 0, i, comment(f"c{i}", "Grazie!")) for i in range(3)]
-    futures, stamps = await processor.process(records, producer.send)
+    futures, stamps = await processor.process(records, producer)
     assert [(t, k) for t, k, _, _ in producer.sent] == [
         ("moderation.actions", b"c0"),
         ("moderation.actions", b"c1"),
@@ -135,7 +145,7 @@ async def test_bad_records_become_dead_letters_with_their_kind_and_source(
 ) -> None:
     producer = FakeProducer()
     record = FakeRecord("comments.youtube", 4, 77, value)
-    await processor.process([record], producer.send)
+    await processor.process([record], producer)
     ((topic, key, copy, headers),) = producer.sent
     assert topic == "moderation.deadletter"
     assert (key, copy) == (record.key, value)
@@ -149,7 +159,7 @@ async def test_a_record_too_big_to_copy_still_gets_a_dead_letter_cut_to_size(
     producer = FakeProducer()
     huge = b'{"id": "' + b"x" * 1_000_100 + b'"}'
     record = FakeRecord("comments.twitter", 1, 5, huge, key=b"k" * 5000)
-    await processor.process([record], producer.send)
+    await processor.process([record], producer)
     ((topic, key, copy, headers),) = producer.sent
     assert topic == "moderation.deadletter"
     assert copy == huge[:DEAD_LETTER_VALUE_LIMIT]
@@ -164,7 +174,7 @@ async def test_a_decision_too_large_for_kafka_becomes_a_dead_letter(
 ) -> None:
     producer = FakeProducer(too_large={"moderation.actions"})
     record = FakeRecord("comments.facebook", 0, 0, comment("c1", "Grazie!"))
-    await processor.process([record], producer.send)
+    await processor.process([record], producer)
     ((topic, _, _, headers),) = producer.sent
     assert topic == "moderation.deadletter"
     assert dict(headers)["streamproc.error"] == b"too_large"
@@ -173,7 +183,7 @@ async def test_a_decision_too_large_for_kafka_becomes_a_dead_letter(
 async def test_a_channel_other_than_the_topics_is_counted(processor: BatchProcessor) -> None:
     producer = FakeProducer()
     record = FakeRecord("comments.facebook", 0, 0, comment("c1", "Grazie!", channel="twitter"))
-    await processor.process([record], producer.send)
+    await processor.process([record], producer)
     decision = orjson.loads(producer.sent[0][2])
     assert decision["channel"] == "twitter"  # the comment's own channel is what it carries
     assert processor.metrics.channel_mismatches.labels("comments.facebook")._value.get() == 1
@@ -184,7 +194,7 @@ async def test_the_ledger_moves_only_once_every_delivery_of_a_batch_is_done(
 ) -> None:
     producer = FakeProducer()
     tp = ("comments.facebook", 0)
-    runner = BatchRunner(processor, producer.send, frozenset({"comments.facebook"}), lambda: None)  # type: ignore[arg-type,return-value]
+    runner = BatchRunner(processor, producer, frozenset({"comments.facebook"}), lambda: None)  # type: ignore[arg-type,return-value]
     runner.positioned(tp, 10)
     records = [FakeRecord("comments.facebook", 0, i, comment(f"c{i}", "Grazie!")) for i in (10, 11)]
     await runner.handle(FetchedBatch(records, {tp: (10, 12)}))
@@ -203,7 +213,7 @@ async def test_a_failed_delivery_is_fatal_and_counts_nothing_as_done(
     tp = ("comments.facebook", 0)
     runner = BatchRunner(
         processor,
-        producer.send,
+        producer,
         frozenset({"comments.facebook"}),
         lambda: None,  # type: ignore[arg-type,return-value]
         on_fatal=fatal.append,
@@ -221,7 +231,7 @@ async def test_at_most_max_in_flight_batches_wait_for_the_broker(processor: Batc
     tp = ("comments.facebook", 0)
     runner = BatchRunner(
         processor,
-        producer.send,
+        producer,
         frozenset({"comments.facebook"}),
         lambda: None,
         max_in_flight=2,  # type: ignore[arg-type,return-value]
@@ -252,7 +262,7 @@ async def test_strike_changes_are_logged_to_the_partition_of_their_comment(
         FakeRecord("comments.facebook", 5, 0, comment("c2", "sei uno stronzo", author="b")),
         FakeRecord("comments.facebook", 3, 1, comment("c3", "che stronzata", author="a")),
     ]
-    await processor.process(records, producer.send)
+    await processor.process(records, producer)
     strikes = processor.strikes
     assert isinstance(strikes, DictStrikes)
     assert sorted(strikes.flushed) == [("facebook:a", 3), ("facebook:b", 5)]
@@ -281,16 +291,16 @@ async def test_an_overturned_decision_no_longer_counts_as_a_strike(
 ) -> None:
     producer = FakeProducer()
     first = FakeRecord("comments.facebook", 2, 0, comment("c1", "sei uno stronzo", author="a"))
-    await processor.process([first], producer.send)
+    await processor.process([first], producer)
     overturn = FakeRecord("moderation.reviews", 2, 0, review("c1", "a"), key=b"a")
-    await processor.process([overturn], producer.send)
+    await processor.process([overturn], producer)
     second = FakeRecord("comments.facebook", 2, 1, comment("c2", "che stronzata", author="a"))
-    await processor.process([second], producer.send)
+    await processor.process([second], producer)
     actions = [orjson.loads(v)["actions"] for t, _, v, _ in producer.sent]
     assert actions == [["remove", "warn"], ["remove", "warn"]]  # not a block: c1 was overturned
     assert processor.metrics.reviews.labels("strike_removed")._value.get() == 1
     # Replayed after a crash, the overturned comment is not counted again.
-    await processor.process([first, second], producer.send)
+    await processor.process([first, second], producer)
     assert [orjson.loads(v)["actions"] for _, _, v, _ in producer.sent[2:]] == [
         ["remove", "warn"],
         ["remove", "warn"],
@@ -302,7 +312,7 @@ async def test_an_overturned_decision_no_longer_counts_as_a_strike(
 )
 async def test_an_unusable_review_is_a_dead_letter(processor: BatchProcessor, value: bytes) -> None:
     producer = FakeProducer()
-    await processor.process([FakeRecord("moderation.reviews", 0, 4, value)], producer.send)
+    await processor.process([FakeRecord("moderation.reviews", 0, 4, value)], producer)
     ((topic, _, _, headers),) = producer.sent
     assert topic == "moderation.deadletter"
     assert dict(headers)["streamproc.error"] == b"invalid_review"
@@ -312,11 +322,9 @@ async def test_a_review_that_overturns_nothing_changes_nothing(processor: BatchP
     producer = FakeProducer()
     await processor.process(
         [FakeRecord("moderation.reviews", 0, 0, review("c9", "z", overturned=False))],
-        producer.send,
+        producer,
     )
-    await processor.process(
-        [FakeRecord("moderation.reviews", 0, 1, review("c9", "z"))], producer.send
-    )
+    await processor.process([FakeRecord("moderation.reviews", 0, 1, review("c9", "z"))], producer)
     assert producer.sent == []
     assert processor.metrics.reviews.labels("ignored")._value.get() == 1
     assert processor.metrics.reviews.labels("no_strike")._value.get() == 1
