@@ -317,3 +317,20 @@ def test_kafka_users_grant_only_declared_topics(overlay: str) -> None:
                 assert resource["name"] in names, resource
             else:
                 assert any(n.startswith(resource["name"]) for n in names), resource
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_container_runs_a_command_not_a_group(overlay: str) -> None:
+    """`streamproc review` alone prints its help and exits: the pod would restart forever."""
+    import click
+
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        args = list(_container(deployment).get("args", []))
+        command: click.Command = main
+        for arg in args:
+            if not isinstance(command, click.Group) or arg not in command.commands:
+                break
+            command = command.commands[arg]
+        assert not isinstance(command, click.Group), f"{name}: {args} names a command group"
+        result = CliRunner().invoke(main, [*args, "--help"])
+        assert result.exit_code == 0, f"{name}: {result.output}"
