@@ -155,7 +155,8 @@ def test_the_review_story(
 
     # Comments arrive from the platform: a threat, an off-topic post, and a word a reviewer
     # finds to be a false positive (it is the name of the author's dog).
-    threat = p.post(sample("La prossima volta che vengo in sede")["text"], unique("10"), 1)
+    menacing = unique("10")
+    threat = p.post(sample("La prossima volta che vengo in sede")["text"], menacing, 1)
     off_topic = p.post(sample("Ciao a tutti, chi vuole fare amicizia")["text"], unique("10"), 2)
     author = unique("10")
     quoted = p.post("Il mio cane si chiama Stronzo", author, 3)
@@ -219,7 +220,8 @@ def test_the_review_story(
     pack = file.read_text()
     assert ids[threat] in pack and "threat" in pack
     assert "SHA-256" in pack
-    assert "Maria" not in pack  # a reviewer may not reveal: the author's name stays masked
+    # A reviewer may not reveal: neither the author's name nor their platform id is in it.
+    assert "Maria" not in pack and menacing not in pack
 
     # The author opens the link of the warning reply, with no account, and appeals.
     [warning] = p.replies_to(insult)
