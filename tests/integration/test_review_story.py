@@ -159,12 +159,12 @@ def test_the_review_story(
     threat = p.post(sample("La prossima volta che vengo in sede")["text"], menacing, 1)
     off_topic = p.post(sample("Ciao a tutti, chi vuole fare amicizia")["text"], unique("10"), 2)
     author = unique("10")
-    quoted = p.post("Il mio cane si chiama Stronzo", author, 3)
-    ids = {n: f"facebook:{n}" for n in (threat, off_topic, quoted)}
+    dog = p.post("Il mio cane si chiama Stronzo", author, 3)
+    ids = {n: f"facebook:{n}" for n in (threat, off_topic, dog)}
     wait_for(lambda: all(_has(console, c) for c in ids.values()), 60, "the three cases")
-    first = p.decision(quoted)
+    first = p.decision(dog)
     assert first["actions"] == ["remove", "warn"]  # first strike
-    wait_for(lambda: p.stand_ins.is_hidden("graph", quoted), 60, "the insult hidden")
+    wait_for(lambda: p.stand_ins.is_hidden("graph", dog), 60, "the comment hidden")
 
     # A reviewer signs in: the threat waits in the urgent queue, the off-topic post in now.
     sign_in(browser, console, "rita")
@@ -180,17 +180,17 @@ def test_the_review_story(
 
     # The false positive: overturned from its case page (in the "all" queue: automation dealt
     # with it, no one had to). The sink reinstates the comment on the platform.
-    quoted_case = case_id(console, ids[quoted])
+    dog_case = case_id(console, ids[dog])
     browser.get(f"{console.url}/queue/all")
-    browser.find_element(By.ID, f"case-{quoted_case}").click()
+    browser.find_element(By.ID, f"case-{dog_case}").click()
     until_page(browser, "text")
     assert browser.find_element(By.ID, "text").find_elements(By.TAG_NAME, "mark")
     shot("case-false-positive")
-    browser.find_element(By.NAME, "reason").send_keys("a quotation, not an insult")
+    browser.find_element(By.NAME, "reason").send_keys("the name of the author's dog, not an insult")
     browser.find_element(By.ID, "overturn").click()
     until_page(browser, "status", "overturned")
     shot("case-overturned")
-    wait_for(lambda: not p.stand_ins.is_hidden("graph", quoted), 60, "the unhide")
+    wait_for(lambda: not p.stand_ins.is_hidden("graph", dog), 60, "the unhide")
     removed = 'streamproc_reviews_total{result="strike_removed"}'
     wait_for(
         lambda: (p.worker.samples() or {}).get(removed, 0) >= 1,
@@ -204,7 +204,7 @@ def test_the_review_story(
     wait_for(lambda: bool(p.replies_to(insult)), 60, "the warning reply")
     second = p.decision(insult)
     assert second["actions"] == ["remove", "warn"], second["actions"]
-    assert "block" not in second["actions"]
+    assert any(r.startswith("first conduct violation") for r in second["reasons"])
 
     # The threat is a report to file: its evidence pack, downloaded from the case page.
     browser.get(f"{console.url}/case/{threat_case}")
@@ -252,7 +252,7 @@ def test_the_review_story(
     wait_for(lambda: not p.stand_ins.is_hidden("graph", insult), 60, "the unhide")
     wait_for(lambda: any(r["text"] == answer for r in p.replies_to(insult)), 60, "the answer")
     browser.get(f"{console.url}/case/{insult_case}")
-    until_page(browser, "status")
+    until_page(browser, "status", "overturned")  # an upheld appeal reinstates as an overturn does
     shot("appeal-upheld")
 
 
