@@ -222,6 +222,8 @@ def test_the_review_story(
     assert "SHA-256" in pack
     # A reviewer may not reveal: neither the author's name nor their platform id is in it.
     assert "Maria" not in pack and menacing not in pack
+    # The threat blocks at once: its reasons do not promise the first strike's warning.
+    assert "warn (superseded by block)" in pack
 
     # The author opens the link of the warning reply, with no account, and appeals.
     [warning] = p.replies_to(insult)
