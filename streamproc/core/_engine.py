@@ -356,9 +356,12 @@ class Engine:
             step = ladder.actions_for(number)
             verdict.actions.update(step)
             ordinal = _ORDINALS.get(number, f"{number}th")
+            # The statement of reasons must not promise a warning that a block supersedes.
+            blocked = "block" in verdict.actions
+            shown = [f"{a} (superseded by block)" if a == "warn" and blocked else a for a in step]
             verdict.reasons.append(
                 f"{ordinal} {name} violation within {ladder.window_days} days"
-                f" ({', '.join(categories)})" + (f": {', '.join(step)}" if step else "")
+                f" ({', '.join(categories)})" + (f": {', '.join(shown)}" if shown else "")
             )
             if c.role == "employee" and pack.employee_actions:
                 verdict.actions.update(pack.employee_actions)

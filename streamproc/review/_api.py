@@ -15,7 +15,13 @@ import yaml
 from aiohttp import web
 
 from streamproc.review._actions import ActionError
-from streamproc.review._evidence import bulk_confirm, evidence_pack, evidence_text, masked
+from streamproc.review._evidence import (
+    bulk_confirm,
+    evidence_pack,
+    evidence_text,
+    masked,
+    masked_decision,
+)
 from streamproc.review._public import http_error
 from streamproc.review._render import pseudonym
 
@@ -64,7 +70,7 @@ def detailed(case: dict[str, Any], reveal: bool) -> dict[str, Any]:
     decision = case["decision"]
     comment = case["comment"]
     text = comment["text"] if comment is not None else None
-    item["decision"] = decision
+    item["decision"] = decision if reveal else masked_decision(decision)
     item["text"] = text if reveal or text is None else masked(text, decision.get("matches", []))
     item["author_id"] = case["author_id"] if reveal else None
     item["outcomes"] = case["outcomes"]

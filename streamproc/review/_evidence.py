@@ -18,7 +18,14 @@ from streamproc.review._render import pseudonym
 from streamproc.review._schema import audit
 from streamproc.review._store import can
 
-__all__ = ["MAX_BULK", "bulk_confirm", "evidence_pack", "evidence_text", "masked"]
+__all__ = [
+    "MAX_BULK",
+    "bulk_confirm",
+    "evidence_pack",
+    "evidence_text",
+    "masked",
+    "masked_decision",
+]
 
 MAX_BULK: Final = 200
 
@@ -38,6 +45,17 @@ def masked(text: str, matches: list[dict[str, Any]]) -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+def masked_decision(decision: dict[str, Any]) -> dict[str, Any]:
+    """``decision`` without the author's ids (its ``author_id`` and the platform's
+    ``user_id``): they name the person as surely as the name does, so only a role that may
+    reveal sees them."""
+    shown = {k: v for k, v in decision.items() if k != "author_id"}
+    platform = decision.get("platform")
+    if isinstance(platform, dict):
+        shown["platform"] = {k: v for k, v in platform.items() if k != "user_id"}
+    return shown
 
 
 def evidence_pack(
@@ -63,7 +81,7 @@ def evidence_pack(
         "reports_due": [a for a in decision.get("actions", []) if a.startswith("report_")],
         "channel": case["channel"],
         "comment_id": case["comment_id"],
-        "platform": decision.get("platform") or {},
+        "platform": (decision if reveal else masked_decision(decision)).get("platform") or {},
         "published_at": comment["created_at"] if comment is not None else None,
         "author": pseudonym(case["channel"], case["author_id"]),
         "text": shown,

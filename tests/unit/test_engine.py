@@ -109,6 +109,18 @@ def test_threats_hate_and_illegal_activity_block_at_once(
     assert decide(mini_engine, comment(text))["actions"] == actions
 
 
+def test_a_first_violation_that_blocks_does_not_say_it_warns(
+    mini_engine: Engine, comment: CommentFactory
+) -> None:
+    d = decide(mini_engine, comment("ti ammazzo"))
+    assert "block" in d["actions"] and "warn" not in d["actions"]
+    [step] = [r for r in d["reasons"] if "violation within" in r]
+    assert step.endswith(": warn (superseded by block)")
+    # A plain first violation still says it warns.
+    [step] = [r for r in decide(mini_engine, comment("stronzo"))["reasons"] if "within" in r]
+    assert step.endswith(": warn")
+
+
 def test_spam_is_removed_and_repeated_spam_blocked(
     mini_engine: Engine, comment: CommentFactory
 ) -> None:

@@ -49,6 +49,7 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Any]]
     accounts = Accounts(engine, attempts=3)
     accounts.add("rita", "reviewer", PASSWORD)
     accounts.add("anna", "reviewer", PASSWORD)
+    accounts.add("carlo", "compliance", PASSWORD)
     store.ingest(
         [
             Incoming("decision", threat("facebook:1"), "a/0/1"),
@@ -91,6 +92,9 @@ async def test_the_api_lists_and_shows_cases_with_personal_data_masked(
     assert [c["id"] for c in reports["cases"]] == [1]
     case = await (await client.get("/api/v1/cases/1")).json()
     assert case["text"] == "uccido [email]" and case["author_id"] is None
+    # The author's ids name them as surely as their name: masked in the decision too.
+    assert "author_id" not in case["decision"] and "user_id" not in case["decision"]["platform"]
+    assert case["decision"]["platform"] == {"comment_id": "1"}
     assert case["categories"] == ["threat", "pii"]
     # Unknown, not visible (an employee's case for a reviewer) and unknown queues: 404.
     for path in ("/api/v1/cases/99", "/api/v1/cases/4", "/api/v1/queues/nope/cases"):
@@ -172,20 +176,25 @@ async def test_an_evidence_pack_is_audited_and_masks_for_a_reviewer(
     pack = await (await client.get("/api/v1/cases/1/evidence")).json()
     assert pack["text"] == "uccido [email]" and pack["personal_data_masked"] is True
     assert pack["reports_due"] == ["report_platform"]
-    assert pack["platform"] == {"comment_id": "1", "user_id": "4711"}
+    assert pack["platform"] == {"comment_id": "1"}  # not the author's platform id
     assert len(pack["text_sha256"]) == 64 and "author_id" not in pack
     assert pack["statement_of_reasons"] is not None
     download = await client.get("/case/1/evidence.txt")
     assert download.headers["Content-Disposition"] == 'attachment; filename="evidence-case-1.txt"'
     text = await download.text()
     assert "threat by rule threat.it.uccido" in text and "maria@example.org" not in text
-    assert "Maria Rossi" not in text
+    assert "Maria Rossi" not in text and "4711" not in text
     assert (await client.get("/case/1/evidence.pdf")).status == 404
     assert (await client.get("/api/v1/cases/4/evidence")).status == 404
     with engine.connect() as connection:
         rows = [r for r in connection.execute(select(audit)) if r.action == "evidence"]
     assert len(rows) == 2 and all("masked" in r.detail for r in rows)
     assert re.search(r"maria@", " ".join(r.detail for r in rows)) is None
+    # A role that may reveal gets the author's ids (and the download says so in the audit).
+    await signed_in(client, "carlo")
+    pack = await (await client.get("/api/v1/cases/1/evidence")).json()
+    assert pack["platform"] == {"comment_id": "1", "user_id": "4711"}
+    assert pack["author_id"] and pack["personal_data_masked"] is False
 
 
 async def test_the_openapi_document_lists_exactly_the_api_routes(
