@@ -430,3 +430,22 @@ def test_an_author_appeals_from_the_warning_reply_and_a_reviewer_upholds_it(
     finally:
         sink.stop()
         stand_ins.stop()
+
+
+def test_the_queue_counts_follow_new_cases_without_a_reload(
+    console: Console,
+    cases: dict[str, dict[str, Any]],
+    browser: webdriver.Chrome,
+    kafka_settings: KafkaSettings,
+) -> None:
+    template = cases["consulting"]["decision"]
+    wait_for(lambda: _has_case(console, template["comment_id"]), 60, "the cases")
+    sign_in(browser, console, "rita")
+    badge = browser.find_element(By.CSS_SELECTOR, "#queue-urgent .count")
+    before = int(badge.text)
+    produce_decision(kafka_settings, {**template, "comment_id": f"{template['comment_id']}-live"})
+    # The page polls /api/v1/queues every 10 s: the count moves with no reload.
+    WebDriverWait(browser, 40, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: int(b.find_element(By.CSS_SELECTOR, "#queue-urgent .count").text) == before + 1
+    )
+    assert "/queue/now" in browser.current_url

@@ -22,3 +22,19 @@ document.addEventListener("keydown", (event) => {
   const needed = button.form.querySelector("input[required]");
   if (needed) { event.preventDefault(); needed.focus(); } else button.click();
 });
+
+// Live counts: the header's queue counts follow /api/v1/queues every 10 s (a signed-in page
+// only; a failed poll leaves the last counts and tries again).
+if (document.querySelector("nav a[id^='queue-']")) {
+  setInterval(async () => {
+    try {
+      const response = await fetch("/api/v1/queues", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const { queues } = await response.json();
+      for (const [name, count] of Object.entries(queues)) {
+        const badge = document.querySelector(`#queue-${CSS.escape(name)} .count`);
+        if (badge) badge.textContent = String(count);
+      }
+    } catch (_) { /* offline for a moment: keep the last counts */ }
+  }, 10000);
+}
