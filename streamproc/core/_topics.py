@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
+import ahocorasick
+
 from streamproc.core._normalize import ScanForm, fold, normalize, scan_form
 from streamproc.core._policy import PackIssue, TopicTerm
 
@@ -41,6 +43,7 @@ STEM_CHARS: Final = 6
 _MIN_PREFIX: Final = 4
 _VOWELS: Final = "aeiouy"
 _NUMBER: Final = re.compile(r"\d+")
+_ALNUM: Final = "abcdefghijklmnopqrstuvwxyz0123456789\x7f"
 
 
 def stem(word: str) -> str:
@@ -53,14 +56,20 @@ def stem(word: str) -> str:
     return word[: min(end, STEM_CHARS)]
 
 
-def content_words(form: ScanForm, stopwords: frozenset[str]) -> list[str]:
-    """The words of a text that can say what it is about: three characters or more, not a
-    stop word, not a number (leetspeak folding makes "100" the word "ioo", hence the look at
-    the original text, only when it has digits)."""
-    words = [w for w in form.prepared.split() if len(w) > 2 and w not in stopwords]
+_stem: Final = lru_cache(maxsize=1 << 16)(stem)  # the hot path's: C-speed on a hit
+_SHORT: Final = frozenset(a + b for a in _ALNUM for b in ("", *_ALNUM))
+"""Every token of one or two characters: never a content word, removed with the stop words
+in one set difference."""
+
+
+def content_words(form: ScanForm, skip: frozenset[str]) -> set[str]:
+    """The distinct words of a text that can say what it is about: not in ``skip`` (the stop
+    words and :data:`_SHORT`), not a number (leetspeak folding makes "100" the word "ioo",
+    hence the look at the original text, only when it has digits)."""
+    words = set(form.prepared.split())
+    words.difference_update(skip)
     if form.digits:
-        numbers = {fold(n) for n in _NUMBER.findall(form.text)}
-        words = [w for w in words if w not in numbers]
+        words.difference_update(fold(n) for n in _NUMBER.findall(form.text))
     return words
 
 
@@ -93,7 +102,7 @@ def parse_topics(
         if "*" in body or "|" in body:
             issues.append(PackIssue(rel, number, "a topic is words, with at most a trailing *"))
             continue
-        words = [w for w in normalize(body).split() if len(w) > 2 and w not in stopwords]
+        words = [w for w in normalize(body).split() if w not in stopwords and w not in _SHORT]
         if not words:
             issues.append(PackIssue(rel, number, "a topic needs a word that is not a stop word"))
             continue
@@ -127,21 +136,13 @@ class OffTopic:
             why = "no word in common with the post or the institution's topics"
         else:
             why = "no word in common with the institution's topics (no post text to compare)"
-        return f"off_topic: {why}, in {self.content_words} content words"
+        return f"off_topic: {why}, in {self.content_words} distinct content words"
 
 
 class Relevance:
     """The compiled topics of a pack: :meth:`judge` says whether a comment is off topic."""
 
-    __slots__ = (
-        "_alone",
-        "_min_words",
-        "_phrases",
-        "_prefix_lengths",
-        "_prefixes",
-        "_stems",
-        "_stop",
-    )
+    __slots__ = ("_alone", "_automaton", "_min_words", "_phrases", "_skip")
 
     def __init__(
         self,
@@ -150,13 +151,23 @@ class Relevance:
         min_words: int,
         min_words_without_post: int,
     ) -> None:
-        self._stop = stopwords
+        self._skip = stopwords | _SHORT
         self._min_words = min_words
         # Without the post there is half the evidence: a longer comment is needed to judge.
         self._alone = min_words_without_post
-        self._stems = frozenset(t.stems[0] for t in terms if len(t.stems) == 1 and not t.prefix)
-        self._prefixes = frozenset(t.prefix for t in terms if t.prefix)
-        self._prefix_lengths = tuple(sorted({len(p) for p in self._prefixes}))
+        # One automaton pass finds a topic word, and the first one found decides. A stem
+        # shorter than STEM_CHARS is the whole word less its inflection: its keys are the whole
+        # words it stands for (" band ", " bandi ", " bando ", " premio "...); a full-length
+        # stem, and a prefix, is the start of a word (" infort", " lavor").
+        automaton = ahocorasick.Automaton()
+        for t in terms:
+            if t.prefix is not None:
+                automaton.add_word(" " + t.prefix, t.prefix)
+            elif len(t.stems) == 1:
+                for key in _stem_keys(t.stems[0]):
+                    automaton.add_word(key, t.stems[0])
+        automaton.make_automaton()
+        self._automaton = automaton
         # Phrases by their first stem: looked up only for the comment's stems that start one.
         phrases: dict[str, list[tuple[str, ...]]] = {}
         for t in terms:
@@ -166,25 +177,25 @@ class Relevance:
 
     def judge(self, form: ScanForm, post_text: str | None) -> OffTopic | None:
         """An :class:`OffTopic` if the comment (its scan form) is long enough to judge and
-        shares no word with the topics nor with ``post_text``."""
+        shares no word with the topics nor with ``post_text``.
+
+        Cheapest test first: the word count, then one automaton pass that stops at the first
+        topic word (where most comments end); only a comment with no topic word is split into
+        its words, for the content word count, the phrases and the post.
+        """
         needed = self._min_words if post_text else self._alone
-        if form.prepared.count(" ") <= needed:  # too few words, stop words aside
+        prepared = form.prepared
+        if prepared.count(" ") <= needed:  # too few words, stop words aside
             return None
-        stop = self._stop
-        words = content_words(form, stop)
+        if next(self._automaton.iter(prepared), None) is not None:
+            return None  # a topic word
+        words = content_words(form, self._skip)
         if len(words) < needed:
             return None
-        stems = [stem(w) for w in words]
-        unique = set(stems)
-        if not self._stems.isdisjoint(unique):
-            return None
-        lengths = self._prefix_lengths
-        if lengths and any(w[:n] in self._prefixes for w in words for n in lengths):
-            return None
-        if self._phrases and self._has_phrase(stems):
+        if self._phrases and self._has_phrase([_stem(w) for w in prepared.split() if w in words]):
             return None
         if post_text:
-            if not _post_stems(post_text, stop).isdisjoint(unique):
+            if not _post_stems(post_text, self._skip).isdisjoint(map(_stem, words)):
                 return None
             return OffTopic(len(words), True)
         return OffTopic(len(words), False)
@@ -198,7 +209,19 @@ class Relevance:
         return False
 
 
+_TAILS: Final = ("", *_VOWELS, *(a + b for a in _VOWELS for b in _VOWELS))
+
+
+def _stem_keys(root: str) -> list[str]:
+    """The automaton keys of the words whose :func:`stem` is ``root`` (see ``Relevance``)."""
+    if len(root) >= STEM_CHARS:
+        return [" " + root]
+    words = [root + tail for tail in _TAILS]
+    words += [w + "s" for w in words if len(w) > 3 and w[-1] != "s"]
+    return [f" {w} " for w in words if stem(w) == root]
+
+
 @lru_cache(maxsize=1024)
-def _post_stems(post_text: str, stopwords: frozenset[str]) -> frozenset[str]:
+def _post_stems(post_text: str, skip: frozenset[str]) -> frozenset[str]:
     """The stems of a post's content words (cached: a post has many comments)."""
-    return frozenset(stem(w) for w in content_words(scan_form(post_text), stopwords))
+    return frozenset(map(_stem, content_words(scan_form(post_text), skip)))
