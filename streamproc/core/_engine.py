@@ -61,7 +61,6 @@ _PII_NAMES: Final = {
     "payment_card": "payment card number",
 }
 _ORDINALS: Final = {1: "first", 2: "second", 3: "third"}
-_NOT_JUDGED: Final = frozenset({"private_message", "reply"})  # off-topic relevance
 
 
 class _Timestamps:
@@ -126,20 +125,7 @@ class Engine:
         self._max_chars = pack.max_text_chars
         self._longest_window = max((lad.window_days for lad in pack.ladders.values()), default=1)
         self._corroborate = pack.corroborating_rules
-        # Off-topic relevance, for the roles the off_topic category applies to, and only if
-        # its borderline matches go to people (a judgement is never more than borderline).
-        off_topic = pack.categories["off_topic"]
-        self._relevance = (
-            Relevance(
-                pack.topics,
-                pack.stopwords,
-                pack.relevance_min_words,
-                pack.relevance_min_words_without_post,
-            )
-            if pack.topics and off_topic.on_borderline == "escalate"
-            else None
-        )
-        self._relevance_roles = off_topic.roles
+        self._relevance = Relevance.for_pack(pack)  # None: off-topic relevance is off
         # Automaton values that cannot change a decision on their own, per author role: an
         # allowlist entry, a weak signal the policy ignores alone, a category that does not
         # apply to the role. A comment whose only hit is one of these is allowed at once.
@@ -233,13 +219,8 @@ class Engine:
         return self._decide(valid, analysis, strikes, form)
 
     def _off_topic(self, c: Comment, form: ScanForm) -> OffTopic | None:
-        """Whether a comment that is otherwise allowed shares no word with its post or the
-        institution's topics. Private messages answer no post; replies answer a comment whose
-        text the engine does not have ("so sorry for your loss"): neither is judged."""
-        relevance = self._relevance
-        if relevance is None or c.kind in _NOT_JUDGED or c.role not in self._relevance_roles:
-            return None
-        return relevance.judge(form, c.post_text)
+        """Whether a comment that is otherwise allowed is off topic (see ``_topics``)."""
+        return None if self._relevance is None else self._relevance.judge_comment(c, form)
 
     def _decide(
         self, c: Comment, analysis: Analysis, strikes: StrikeStore, form: ScanForm | None = None

@@ -24,8 +24,9 @@ from typing import Final
 
 import ahocorasick
 
+from streamproc.core._models import Comment
 from streamproc.core._normalize import ScanForm, fold, normalize, scan_form
-from streamproc.core._policy import PackIssue, TopicTerm
+from streamproc.core._policy import PackIssue, PolicyPack, TopicTerm
 
 __all__ = [
     "RELEVANCE_RULE",
@@ -42,6 +43,7 @@ RELEVANCE_RULE: Final = "off_topic.relevance"
 STEM_CHARS: Final = 6
 _MIN_PREFIX: Final = 4
 _VOWELS: Final = "aeiouy"
+_NOT_JUDGED: Final = frozenset({"private_message", "reply"})
 _NUMBER: Final = re.compile(r"\d+")
 _ALNUM: Final = "abcdefghijklmnopqrstuvwxyz0123456789\x7f"
 
@@ -142,7 +144,7 @@ class OffTopic:
 class Relevance:
     """The compiled topics of a pack: :meth:`judge` says whether a comment is off topic."""
 
-    __slots__ = ("_alone", "_automaton", "_min_words", "_phrases", "_skip")
+    __slots__ = ("_alone", "_automaton", "_min_words", "_phrases", "_roles", "_skip")
 
     def __init__(
         self,
@@ -150,7 +152,9 @@ class Relevance:
         stopwords: frozenset[str],
         min_words: int,
         min_words_without_post: int,
+        roles: tuple[str, ...] = ("public", "employee"),
     ) -> None:
+        self._roles = roles
         self._skip = stopwords | _SHORT
         self._min_words = min_words
         # Without the post there is half the evidence: a longer comment is needed to judge.
@@ -174,6 +178,29 @@ class Relevance:
             if len(t.stems) > 1:
                 phrases.setdefault(t.stems[0], []).append(t.stems[1:])
         self._phrases = phrases
+
+    @classmethod
+    def for_pack(cls, pack: PolicyPack) -> Relevance | None:
+        """The pack's relevance, or None if it has no topics or if the off_topic category
+        ignores borderline matches (a judgement is never more than borderline)."""
+        policy = pack.categories["off_topic"]
+        if not pack.topics or policy.on_borderline != "escalate":
+            return None
+        return cls(
+            pack.topics,
+            pack.stopwords,
+            pack.relevance_min_words,
+            pack.relevance_min_words_without_post,
+            policy.roles,
+        )
+
+    def judge_comment(self, c: Comment, form: ScanForm) -> OffTopic | None:
+        """:meth:`judge` for a comment of a role the off_topic category applies to. Private
+        messages answer no post; replies answer a comment whose text the engine does not have
+        ("so sorry for your loss"): neither is judged."""
+        if c.kind in _NOT_JUDGED or c.role not in self._roles:
+            return None
+        return self.judge(form, c.post_text)
 
     def judge(self, form: ScanForm, post_text: str | None) -> OffTopic | None:
         """An :class:`OffTopic` if the comment (its scan form) is long enough to judge and
