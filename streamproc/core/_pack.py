@@ -182,6 +182,11 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
             )
         where.setdefault(struct.rule, f"{struct.file}:{struct.line}")
 
+    if topics and not stopwords:
+        issues.append(
+            PackIssue("topics/", 0, "topics without stopwords/: every word counts", "warning")
+        )
+
     if any(i.level == "error" for i in issues):
         return None, issues
     pack = PolicyPack(

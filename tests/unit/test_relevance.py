@@ -305,6 +305,29 @@ def test_the_thresholds_are_validated() -> None:
     )
 
 
+def test_topics_without_stop_words_are_a_warning() -> None:
+    assert "topics/:0: warning: topics without stopwords/: every word counts" in _issues(
+        **{"topics/it.txt": "bando\n"}
+    )
+
+
+def test_the_slow_path_judges_too(engine: Engine) -> None:
+    # an @mention or digits take a comment off the fast path (personal data is looked for);
+    # nothing found there, it is judged like any other
+    text, post = OFF_TOPIC[0]
+    d = decide(engine, "@Marco " + text + " 3-1 al 90esimo, 2025", post)
+    assert d["actions"] == ["escalate"] and d["categories"] == ["off_topic"]
+    # an allowlisted word (an inert hit) is no finding either
+    d = decide(engine, text + " e stasera tutti al bar per un Negroni", post)
+    assert d["actions"] == ["escalate"] and d["categories"] == ["off_topic"]
+
+
+def test_an_employee_is_judged_like_anyone(engine: Engine) -> None:
+    text, post = OFF_TOPIC[2]
+    d = decide(engine, text, post, role="employee")
+    assert d["actions"] == ["escalate"]
+
+
 def test_a_pack_without_topics_judges_nothing() -> None:
     engine = Engine(parse_pack(mini_files()))
     text, post = OFF_TOPIC[0]
