@@ -36,9 +36,12 @@ def check(path: Path) -> None:
     pack = result.pack
     by_category = Counter(e.category for e in pack.entries)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(by_category.items()))
+    topics = (
+        f", {len(pack.topics)} topics and {len(pack.stopwords)} stop words" if pack.topics else ""
+    )
     click.echo(
-        f"{path}: OK — policy {pack.policy_version}, {len(pack.entries)} entries ({summary}), "
-        f"{result.automaton_keys} automaton keys, {len(result.issues)} warning(s)"
+        f"{path}: OK — policy {pack.policy_version}, {len(pack.entries)} entries ({summary})"
+        f"{topics}, {result.automaton_keys} automaton keys, {len(result.issues)} warning(s)"
     )
 
 

@@ -32,6 +32,7 @@ from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
 from streamproc.core._rules import RuleMatcher, anchor_keys
 from streamproc.core._strikes import StrikeStore, record_strike, strike_key
+from streamproc.core._topics import RELEVANCE_RULE, OffTopic, Relevance
 from streamproc.core._verdict import (
     ACTION_ORDER,
     CATEGORY_ORDER,
@@ -45,6 +46,7 @@ from streamproc.core._verdict import (
     held_reason,
     lexicon_match,
     link_match,
+    off_topic_match,
     pii_match,
 )
 
@@ -88,12 +90,19 @@ class _Timestamps:
 class Analysis:
     """What the engine found in one text, before the policy decides anything."""
 
-    __slots__ = ("found", "links", "pii")
+    __slots__ = ("found", "links", "off_topic", "pii")
 
-    def __init__(self, found: list[Found], pii: list[PiiFound], links: list[Match]) -> None:
+    def __init__(
+        self,
+        found: list[Found],
+        pii: list[PiiFound],
+        links: list[Match],
+        off_topic: OffTopic | None = None,
+    ) -> None:
         self.found = found
         self.pii = pii
         self.links = links
+        self.off_topic = off_topic  # judged only when nothing else was found
 
 
 class Engine:
@@ -116,6 +125,7 @@ class Engine:
         self._max_chars = pack.max_text_chars
         self._longest_window = max((lad.window_days for lad in pack.ladders.values()), default=1)
         self._corroborate = pack.corroborating_rules
+        self._relevance = Relevance.for_pack(pack)  # None: off-topic relevance is off
         # Automaton values that cannot change a decision on their own, per author role: an
         # allowlist entry, a weak signal the policy ignores alone, a category that does not
         # apply to the role. A comment whose only hit is one of these is allowed at once.
@@ -201,12 +211,25 @@ class Engine:
                 hits, self._inert[valid.author.role or "public"], self._corroborate
             )
         ):
-            return self._allow(valid)
+            off_topic = self._off_topic(valid, form)
+            if off_topic is None:
+                return self._allow(valid)
+            return self._decide(valid, Analysis([], [], [], off_topic), strikes, form)
         analysis = self._analyze(form, hits, suspect)
-        return self._decide(valid, analysis, strikes)
+        return self._decide(valid, analysis, strikes, form)
 
-    def _decide(self, c: Comment, analysis: Analysis, strikes: StrikeStore) -> Decision:
+    def _off_topic(self, c: Comment, form: ScanForm) -> OffTopic | None:
+        """Whether a comment that is otherwise allowed is off topic (see ``_topics``)."""
+        return None if self._relevance is None else self._relevance.judge_comment(c, form)
+
+    def _decide(
+        self, c: Comment, analysis: Analysis, strikes: StrikeStore, form: ScanForm | None = None
+    ) -> Decision:
         found = self._weigh(c, analysis)
+        if not found.matches and form is not None and analysis.off_topic is None:
+            analysis.off_topic = self._off_topic(c, form)
+            if analysis.off_topic is not None:
+                found = self._weigh(c, analysis)
         if not found.matches:
             return self._allow(c)
         verdict = Verdict()
@@ -218,6 +241,8 @@ class Engine:
             )
         self._apply_ladders(c, found, strikes, verdict)
         escalate_borderline(found, verdict)
+        if analysis.off_topic is not None:
+            verdict.reasons.append(analysis.off_topic.reason())
         if "report_authorities" in verdict.actions and "escalate" not in verdict.actions:
             # Authorities are never reported without a person: always a case for review.
             verdict.escalate("report to the authorities", True)
@@ -307,6 +332,10 @@ class Engine:
         for p in analysis.pii:
             found.matches.append(pii_match(p))
             found.confirmed.add("pii")
+        if analysis.off_topic is not None:  # a judgement, never more than borderline
+            found.matches.append(off_topic_match(len(c.text)))
+            found.rules.setdefault("off_topic", []).append(RELEVANCE_RULE)
+            found.borderline.add("off_topic")
         found.borderline -= found.confirmed
         found.matches.sort(key=lambda m: (m["start"], m["end"]))
         return found

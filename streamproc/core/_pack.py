@@ -11,7 +11,14 @@ from pathlib import Path
 from streamproc.core._lexicon import parse_lexicon
 from streamproc.core._models import ACTIONS, LEXICON_CATEGORIES
 from streamproc.core._packfiles import DEFAULT_PACK_PATH, digest, read_pack_files
-from streamproc.core._policy import LexiconEntry, PackError, PackIssue, PolicyPack, StructRule
+from streamproc.core._policy import (
+    LexiconEntry,
+    PackError,
+    PackIssue,
+    PolicyPack,
+    StructRule,
+    TopicTerm,
+)
 from streamproc.core._policyfile import (
     POLICY_FILE,
     Checker,
@@ -22,6 +29,7 @@ from streamproc.core._policyfile import (
     parse_replies,
 )
 from streamproc.core._rules import anchor_keys, parse_rules
+from streamproc.core._topics import parse_stopwords, parse_topics
 from streamproc.core._yamlfile import YamlSyntaxError, load_located
 
 __all__ = ["PackCheck", "check_pack", "inspect_pack", "load_pack", "parse_pack"]
@@ -30,6 +38,8 @@ _LANG = re.compile(r"^[a-z]{2}$")
 _LEXICON_PATH = re.compile(r"^lexicons/([^/]+)/([^/]+)\.txt$")
 _ALLOWLIST_PATH = re.compile(r"^allowlist/([^/]+)\.txt$")
 _RULES_PATH = re.compile(r"^rules/([^/]+)\.txt$")
+_TOPICS_PATH = re.compile(r"^topics/([^/]+)\.txt$")
+_STOPWORDS_PATH = re.compile(r"^stopwords/([^/]+)\.txt$")
 
 
 def load_pack(path: str | Path | None = None) -> PolicyPack:
@@ -51,6 +61,7 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
     known_top = {
         "name", "version", "languages", "default_language", "categories", "ladders",
         "employees", "moderation_hours", "replies", "links", "limits", "pii", "borderline",
+        "relevance",
     }  # fmt: skip
     for key in doc.value:
         if key not in known_top:
@@ -74,6 +85,22 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
     pii_private = check.boolean(("pii", "keep_in_private_messages"), True)
     version = check.string(("version",))
     name = check.string(("name",), "unnamed pack")
+    check.mapping(("relevance",), required=False)
+    min_words = check.integer(("relevance", "min_content_words"), 8, minimum=2)
+    min_alone = check.integer(("relevance", "min_content_words_without_post"), 12, minimum=2)
+
+    # Stop words first (of every language: comments mix them), since topics are read past them.
+    stopwords: frozenset[str] = frozenset()
+    for rel in sorted(files):
+        stop = _STOPWORDS_PATH.match(rel)
+        if stop:
+            if stop.group(1) not in languages:
+                issues.append(
+                    PackIssue(rel, 0, f"language {stop.group(1)!r} is not in policy languages")
+                )
+            else:
+                stopwords |= parse_stopwords(files[rel])
+    topics: list[TopicTerm] = []
 
     entries: list[LexiconEntry] = []
     structural: list[StructRule] = []
@@ -84,6 +111,17 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
         lexicon = _LEXICON_PATH.match(rel)
         allow = _ALLOWLIST_PATH.match(rel)
         ruled = _RULES_PATH.match(rel)
+        topic = _TOPICS_PATH.match(rel)
+        if _STOPWORDS_PATH.match(rel):
+            continue
+        if topic:
+            if topic.group(1) not in languages:
+                issues.append(
+                    PackIssue(rel, 0, f"language {topic.group(1)!r} is not in policy languages")
+                )
+            else:
+                topics.extend(parse_topics(rel, files[rel], topic.group(1), stopwords, issues))
+            continue
         if ruled:
             if ruled.group(1) not in languages:
                 issues.append(
@@ -144,6 +182,11 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
             )
         where.setdefault(struct.rule, f"{struct.file}:{struct.line}")
 
+    if topics and not stopwords:
+        issues.append(
+            PackIssue("topics/", 0, "topics without stopwords/: every word counts", "warning")
+        )
+
     if any(i.level == "error" for i in issues):
         return None, issues
     pack = PolicyPack(
@@ -166,6 +209,10 @@ def _collect(files: Mapping[str, str]) -> tuple[PolicyPack | None, list[PackIssu
         files=dict(files),
         rules=tuple(structural),
         rule_classes=rule_classes,
+        topics=tuple(topics),
+        stopwords=stopwords,
+        relevance_min_words=min_words,
+        relevance_min_words_without_post=min_alone,
     )
     return pack, issues
 

@@ -22,6 +22,7 @@ __all__ = [
     "PackIssue",
     "PolicyPack",
     "StructRule",
+    "TopicTerm",
 ]
 
 SEVERITIES: Final = ("low", "medium", "high")
@@ -95,6 +96,18 @@ class StructRule:
 
 
 @dataclass(frozen=True)
+class TopicTerm:
+    """One line of ``topics/<lang>.txt``: a word, a ``prefix*`` or a phrase, as the stems of
+    its content words (see ``_topics``)."""
+
+    stems: tuple[str, ...]
+    prefix: str | None  # a one-word ``prefix*`` entry: any token starting with it
+    lang: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
 class CategoryPolicy:
     name: str
     clause: str
@@ -154,6 +167,11 @@ class PolicyPack:
     files: Mapping[str, str] = field(repr=False)
     rules: tuple[StructRule, ...] = ()
     rule_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # Off-topic relevance (``topics/``, ``stopwords/``): judged only if the pack has topics.
+    topics: tuple[TopicTerm, ...] = field(default=(), repr=False)
+    stopwords: frozenset[str] = field(default=frozenset(), repr=False)
+    relevance_min_words: int = 8
+    relevance_min_words_without_post: int = 12
 
     @property
     def policy_version(self) -> str:

@@ -9,6 +9,7 @@ from typing import Final
 from streamproc.core._matcher import Found
 from streamproc.core._models import ACTIONS, CATEGORIES, Escalation, Match
 from streamproc.core._pii import PiiFound
+from streamproc.core._topics import RELEVANCE_RULE
 
 __all__ = [
     "ACTION_ORDER",
@@ -23,6 +24,7 @@ __all__ = [
     "held_reason",
     "lexicon_match",
     "link_match",
+    "off_topic_match",
     "pii_match",
 ]
 
@@ -123,6 +125,18 @@ def lexicon_match(f: Found) -> Match:
         "rule": f.entry.rule,
         "confidence": "high" if f.obfuscated else f.entry.confidence,
         "severity": f.entry.severity,
+    }
+
+
+def off_topic_match(length: int) -> Match:
+    """The whole comment, judged off topic by relevance (``_topics``)."""
+    return {
+        "category": "off_topic",
+        "start": 0,
+        "end": length,
+        "rule": RELEVANCE_RULE,
+        "confidence": "low",
+        "severity": "low",
     }
 
 
