@@ -238,7 +238,24 @@ def run_scaleout(quick: bool, reporter: Reporter) -> dict[str, Any]:
         )
     }
     throughput = {f"{n} worker(s)": figures[f"workers_{n}"]["per_s_median"] for n in ("1", "2")}
-    return {"ratios": ratios, "figures": figures, "series": {"scaleout": throughput}, "raw": raw}
+    model = figures["model"]
+    notes = [
+        f"2 cores shared by the workers and the broker: one worker costs "
+        f"{model['worker_cpu_us_per_msg']:.0f} µs and the broker "
+        f"{model['broker_cpu_us_per_msg']:.0f} µs of CPU per comment, so two workers here are "
+        f"bounded by {model['two_workers_here_bound_per_s']:,.0f}/s "
+        f"({model['two_workers_here_ratio_bound']:.2f}x one worker), not 2x.",
+        "N machines, one worker each, the broker elsewhere: N x one worker up to the 30 comment "
+        "partitions (model.n_machines_per_s), with the broker needing "
+        "model.broker_cores_needed cores at the measured broker CPU per comment.",
+    ]
+    return {
+        "ratios": ratios,
+        "figures": figures,
+        "series": {"scaleout": throughput},
+        "notes": notes,
+        "raw": raw,
+    }
 
 
 # The policy swap -------------------------------------------------------------------------------
