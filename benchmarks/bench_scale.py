@@ -284,6 +284,8 @@ def swap_analysis(
     steady = statistics.median(rates[int(1 / BIN) : t0]) if t0 > int(1 / BIN) + 2 else rates[0]
     after = rates[t0 : len(rates) - int(1 / BIN)]  # the last second: the backlog running out
     below = [r for r in after if r < 0.5 * steady]
+    swap_bin = int((first_new / 1000 - start) / BIN) if first_new else len(rates)
+    through = swap_bin - t0 + int(2 / BIN)
     return {
         "old_version": old,
         "new_version": next((v for v in versions if v != old), None),
@@ -296,6 +298,10 @@ def swap_analysis(
         "seconds_below_half": len(below) * BIN,
         "mean_fraction_5s_after_publish": statistics.fmean(after[: int(5 / BIN)]) / steady
         if after
+        else None,
+        # From the publish to 2 s after the swap: what the whole change-over cost.
+        "mean_fraction_publish_to_swap": statistics.fmean(after[:through]) / steady
+        if after[:through]
         else None,
         "bin_seconds": BIN,
         "rates_per_s": rates,
@@ -346,4 +352,11 @@ def run_policy_swap(quick: bool, reporter: Reporter) -> dict[str, Any]:
     with local_bench(SWAP_COUNT, reporter, "policy_swap") as bench:
         raw = asyncio.run(_policy_swap(bench, reporter))
     figures = {k: v for k, v in raw.items() if k not in ("rates_per_s", "worker_cpu_cores_by_bin")}
-    return {"ratios": {}, "figures": figures, "series": {}, "raw": raw}
+    ratios = {}
+    if raw["mean_fraction_publish_to_swap"] is not None:
+        ratios["policy_swap.during_vs_steady"] = ratio(
+            raw["mean_fraction_publish_to_swap"],
+            "one worker's comments/s from the publish of a 100k-term pack to 2 s after the swap "
+            "÷ its steady rate before, same run",
+        )
+    return {"ratios": ratios, "figures": figures, "series": {}, "raw": raw}
