@@ -202,7 +202,8 @@ def scale_model(one: dict[str, Any], cpus: int) -> dict[str, Any]:
         "broker_cpu_us_per_msg": broker_us,
         "one_worker_on_a_core_per_s": per_worker,
         "two_workers_here_bound_per_s": here,
-        "two_workers_here_ratio_bound": here / one["per_s_median"],
+        "two_workers_here_ratio_bound": here / one["per_s_median"],  # ÷ the measured one
+        "two_workers_here_ratio_bound_cpu_bound": here / per_worker,  # ÷ a CPU-bound one
         "broker_core_per_s": 1e6 / broker_us,
         "n_machines_per_s": {
             str(n): min(n, 30) * one["per_s_median"] for n in (1, 2, 4, 8, 16, 30, 60)
@@ -269,7 +270,7 @@ def run_scaleout(quick: bool, reporter: Reporter) -> dict[str, Any]:
         f"{model['worker_cpu_us_per_msg']:.0f} µs and the broker "
         f"{model['broker_cpu_us_per_msg']:.0f} µs of CPU per comment, so two workers here are "
         f"bounded by {model['two_workers_here_bound_per_s']:,.0f}/s "
-        f"({model['two_workers_here_ratio_bound']:.2f}x one worker), not 2x.",
+        f"({model['two_workers_here_ratio_bound']:.2f}x the one worker measured), not 2x.",
         "N machines, one worker each, the broker elsewhere: N x one worker up to the 30 comment "
         "partitions (model.n_machines_per_s), with the broker needing "
         "model.broker_cores_needed cores at the measured broker CPU per comment.",
