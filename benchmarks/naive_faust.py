@@ -11,9 +11,7 @@ the others from the CreateTime of its output records.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,12 +77,8 @@ class NaiveFaust:
         import uuid
 
         from benchmarks.bench_engine import python_argv
-        from benchmarks.bench_worker import _children, _round_result
-        from benchmarks.kafka_tools import CpuSampler, end_offsets, read_window
-        from streamproc.local import ChildProcess, service_env
+        from benchmarks.systems import child_round
 
-        tps = bench.tps(NAIVE_OUT)
-        before = await end_offsets(bench.settings, tps)
         argv = [
             *python_argv(),
             "-m",
@@ -96,31 +90,7 @@ class NaiveFaust:
             "--data-dir",
             str(bench.workdir / f"naive-{index}"),
         ]
-        child = ChildProcess(
-            argv, service_env(bench.bootstrap), bench.workdir / f"naive-{index}.log"
-        )
-        _children.append(child)
-        process = child.launch().process
-        assert process is not None
-        sampler = CpuSampler({"proc": process.pid, "broker": bench.broker_pid})
-        sampler.start()
-        deadline = time.monotonic() + 120 + bench.count / 500
-        try:
-            while True:
-                ends = await end_offsets(bench.settings, tps)
-                if sum(ends[tp] - before[tp] for tp in tps) >= bench.count:
-                    break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the naive Faust agent stopped or timed out:\n{child.log()}"
-                    )
-                await asyncio.sleep(0.5)
-        finally:
-            await sampler.stop()
-            child.stop()
-            _children.remove(child)
-        out = await read_window(bench.settings, before)
-        return _round_result(self.name, bench, out, sampler)
+        return await child_round(bench, self.name, argv, NAIVE_OUT, index)
 
 
 if __name__ == "__main__":

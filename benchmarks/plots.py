@@ -70,15 +70,42 @@ def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
     return path
 
 
-def throughput_bars(systems: dict[str, float], path: Path) -> Path:
+def throughput_bars(
+    systems: dict[str, float],
+    path: Path,
+    xlabel: str = "comments/s, one process, local broker",
+    title: str = "Streaming throughput, same engine",
+) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     names = list(systems)
     ax.barh(names, [systems[n] for n in names], color="tab:green")
     ax.invert_yaxis()
-    ax.set_xlabel("comments/s, one process, local broker")
-    ax.set_title("Streaming throughput, same engine")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def swap_timeline(swap: dict[str, Any], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    step = swap["bin_seconds"]
+    rates = swap["rates_per_s"]
+    ax.plot([i * step for i in range(len(rates))], rates, drawstyle="steps-post", lw=1)
+    publish = swap["publish_bin"] * step
+    ax.axvline(publish, color="tab:orange", ls="--", label="policy publish starts")
+    if swap.get("seconds_to_swap") is not None:
+        ax.axvline(publish + swap["seconds_to_swap"], color="tab:red", ls=":", label="new policy")
+    ax.axhline(swap["steady_per_s"] / 2, color="grey", lw=0.8, label="50% of steady")
+    ax.set_xlabel(f"seconds (decisions per {step:g} s bin)")
+    ax.set_ylabel("decisions/s")
+    ax.set_title("One worker on a backlog: 100k-term policy swap")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -98,4 +125,17 @@ def draw(sections: dict[str, dict[str, Any]], folder: Path) -> list[Path]:
         made.append(throughput_bars(streaming["throughput"], folder / "streaming-throughput.png"))
     if streaming.get("latency"):
         made.append(latency_cdfs(streaming["latency"], folder / "streaming-latency-cdf.png"))
+    scaleout = sections.get("scaleout", {}).get("series", {})
+    if scaleout.get("scaleout"):
+        made.append(
+            throughput_bars(
+                scaleout["scaleout"],
+                folder / "scaleout.png",
+                xlabel="comments/s, one consumer group, local broker, 2 cores in all",
+                title="Scale-out: worker processes on a 30-partition backlog",
+            )
+        )
+    swap = sections.get("policy_swap", {}).get("raw", {})
+    if swap.get("rates_per_s"):
+        made.append(swap_timeline(swap, folder / "policy-swap.png"))
     return made

@@ -74,7 +74,7 @@ class BenchWorker:
     """A ``streamproc worker`` subprocess with its own metrics port, data dir and log."""
 
     def __init__(self, bench: Bench, name: str) -> None:
-        env = service_env(bench.bootstrap, **bench.worker_env)
+        env = service_env(bench.bootstrap, None, **bench.worker_env)
         self.service = WorkerProcess(env, bench.workdir / name)
         children.append(self.service)
 

@@ -10,6 +10,8 @@ import click
 from streamproc.cli._common import exit_with_issues, read_pack_or_exit
 from streamproc.core import PackError, inspect_pack, read_pack_files
 
+PACK_MAX_BYTES = 16 * 1024 * 1024  # the largest bundled pack the CLI sends
+
 
 @click.group()
 def policy() -> None:
@@ -68,7 +70,15 @@ def publish(path: Path, topic: str) -> None:
         raise click.ClickException(str(exc)) from None
 
     async def send() -> None:
-        producer = AIOKafkaProducer(**settings.client_kwargs(), acks="all", compression_type="gzip")
+        # A pack is one record: a lexicon of 100k terms bundles to ~2 MB before compression,
+        # over the client's 1 MB default (checked uncompressed; the broker limits the batch
+        # after gzip).
+        producer = AIOKafkaProducer(
+            **settings.client_kwargs(),
+            acks="all",
+            compression_type="gzip",
+            max_request_size=PACK_MAX_BYTES,
+        )
         await producer.start()
         try:
             await producer.send_and_wait(topic, bundle_pack(files), key=pack.name.encode())
