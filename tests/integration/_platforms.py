@@ -164,7 +164,14 @@ def read_json(
     timeout: float = 30.0,
 ) -> list[dict[str, Any]]:
     """The JSON records of ``topic`` that ``match``, once ``until`` holds of them (or the
-    timeout passes; the caller asserts what it needs)."""
+    timeout passes; the caller asserts what it needs). A record ``match`` cannot read (other
+    tests write deliberately bad ones on the shared broker) is no match."""
+
+    def matches(doc: dict[str, Any]) -> bool:
+        try:
+            return match(doc)
+        except (KeyError, TypeError):
+            return False
 
     def values(records: list[Any]) -> list[dict[str, Any]]:
         out = []
@@ -173,7 +180,7 @@ def read_json(
                 doc = orjson.loads(r.value) if r.value else None
             except orjson.JSONDecodeError:
                 continue
-            if isinstance(doc, dict) and match(doc):
+            if isinstance(doc, dict) and matches(doc):
                 out.append(doc)
         return out
 
