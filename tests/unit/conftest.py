@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from streamproc.core import DEFAULT_PACK_PATH, Engine, PolicyPack, parse_pack
+from streamproc.core import (
+    DEFAULT_PACK_PATH,
+    Engine,
+    MemoryStrikeStore,
+    PolicyPack,
+    load_pack,
+    parse_pack,
+)
 
 MINI_LEXICONS = {
     "lexicons/it/insult.txt": "stronz*\ncoglione\ncazz* | severity=high\npezzo di merda\n",
@@ -39,6 +46,24 @@ def mini_files(**overrides: str) -> dict[str, str]:
     files.update(MINI_LEXICONS)
     files.update(overrides)
     return files
+
+
+@pytest.fixture(scope="session")
+def default_engine() -> Engine:
+    """The bundled pack's engine, built once for the tests that read its decisions."""
+    return Engine(load_pack())
+
+
+def moderate_text(engine: Engine, text: str) -> dict[str, Any]:
+    """``engine``'s decision on a public Facebook comment ``text``, with no strikes before it."""
+    comment = {
+        "id": "t",
+        "channel": "facebook",
+        "author": {"id": "a", "role": "public"},
+        "text": text,
+        "created_at": "2026-11-18T10:00:00+01:00",
+    }
+    return dict(engine.moderate(comment, MemoryStrikeStore()))
 
 
 @pytest.fixture(scope="session")

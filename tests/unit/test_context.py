@@ -3,33 +3,16 @@ general, word forms, and severe actions only when sure (issue 13's probes, both 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from streamproc.core import Engine, MemoryStrikeStore, load_pack, parse_pack
+from streamproc.core import Engine, MemoryStrikeStore, parse_pack
 from streamproc.core._context import match_context
 from streamproc.core._lexicon import derived_forms, parse_lexicon
 from streamproc.core._policy import PackIssue
 from tests.unit.conftest import CommentFactory, mini_files
+from tests.unit.conftest import moderate_text as moderate
 
 SEVERE = {"block", "report_platform", "report_authorities"}
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_pack())
-
-
-def moderate(engine: Engine, text: str) -> dict[str, Any]:
-    comment = {
-        "id": "t",
-        "channel": "facebook",
-        "author": {"id": "a", "role": "public"},
-        "text": text,
-        "created_at": "2026-11-18T10:00:00+01:00",
-    }
-    return dict(engine.moderate(comment, MemoryStrikeStore()))
 
 
 @pytest.mark.parametrize(
@@ -42,8 +25,8 @@ def moderate(engine: Engine, text: str) -> dict[str, Any]:
         "Šmartno ob Paki",  # a place name
     ],
 )
-def test_no_severe_action_on_one_ambiguous_match(engine: Engine, text: str) -> None:
-    decision = moderate(engine, text)
+def test_no_severe_action_on_one_ambiguous_match(default_engine: Engine, text: str) -> None:
+    decision = moderate(default_engine, text)
     assert not SEVERE & set(decision["actions"]), decision["reasons"]
     assert "escalate" in decision["actions"]
     assert decision["escalation"] is not None
@@ -57,15 +40,15 @@ def test_no_severe_action_on_one_ambiguous_match(engine: Engine, text: str) -> N
         "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",  # corroborated
     ],
 )
-def test_severe_actions_when_sure(engine: Engine, text: str) -> None:
-    decision = moderate(engine, text)
+def test_severe_actions_when_sure(default_engine: Engine, text: str) -> None:
+    decision = moderate(default_engine, text)
     assert {"block", "report_platform", "report_authorities", "escalate"} <= set(
         decision["actions"]
     ), decision["reasons"]
 
 
-def test_a_held_severe_action_says_why(engine: Engine) -> None:
-    decision = moderate(engine, "Spero che crepiate tutti.")
+def test_a_held_severe_action_says_why(default_engine: Engine) -> None:
+    decision = moderate(default_engine, "Spero che crepiate tutti.")
     assert decision["actions"] == ["remove", "warn", "escalate"]
     assert decision["escalation"]["urgent"] is True
     assert any("held for a person" in r for r in decision["reasons"])
@@ -82,8 +65,10 @@ def test_a_held_severe_action_says_why(engine: Engine) -> None:
         "My colleague called me an idiot in front of everyone.",
     ],
 )
-def test_words_used_generally_are_for_a_person_not_removed(engine: Engine, text: str) -> None:
-    decision = moderate(engine, text)
+def test_words_used_generally_are_for_a_person_not_removed(
+    default_engine: Engine, text: str
+) -> None:
+    decision = moderate(default_engine, text)
     assert decision["actions"] == ["escalate"], decision["reasons"]
     assert any("used generally" in r for r in decision["reasons"])
 
@@ -92,8 +77,8 @@ def test_words_used_generally_are_for_a_person_not_removed(engine: Engine, text:
     "text",
     ["sei un idiota", "you are an idiot", "@mario sei un cretino", "Sei proprio un deficiente."],
 )
-def test_insults_aimed_at_someone_are_removed(engine: Engine, text: str) -> None:
-    assert moderate(engine, text)["actions"] == ["remove", "warn"]
+def test_insults_aimed_at_someone_are_removed(default_engine: Engine, text: str) -> None:
+    assert moderate(default_engine, text)["actions"] == ["remove", "warn"]
 
 
 @pytest.mark.parametrize(
@@ -116,8 +101,8 @@ def test_insults_aimed_at_someone_are_removed(engine: Engine, text: str) -> None
         ("cooooglioneeee", "insult.it.coglione"),
     ],
 )
-def test_word_forms_cite_their_stem(engine: Engine, text: str, rule: str) -> None:
-    decision = moderate(engine, text)
+def test_word_forms_cite_their_stem(default_engine: Engine, text: str, rule: str) -> None:
+    decision = moderate(default_engine, text)
     assert [m["rule"] for m in decision["matches"]] == [rule]
     assert decision["actions"] == ["remove", "warn"]
 
@@ -135,8 +120,10 @@ def test_word_forms_cite_their_stem(engine: Engine, text: str, rule: str) -> Non
         "Chi ha scritto la circolare ha fatto un ottimo lavoro.",
     ],
 )
-def test_plain_nouns_contractions_and_references_are_allowed(engine: Engine, text: str) -> None:
-    assert moderate(engine, text)["actions"] == ["allow"]
+def test_plain_nouns_contractions_and_references_are_allowed(
+    default_engine: Engine, text: str
+) -> None:
+    assert moderate(default_engine, text)["actions"] == ["allow"]
 
 
 @pytest.mark.parametrize(
@@ -150,9 +137,9 @@ def test_plain_nouns_contractions_and_references_are_allowed(engine: Engine, tex
     ],
 )
 def test_compositional_rules_go_to_people(
-    engine: Engine, text: str, actions: list[str] | None
+    default_engine: Engine, text: str, actions: list[str] | None
 ) -> None:
-    decision = moderate(engine, text)
+    decision = moderate(default_engine, text)
     assert decision["actions"] != ["allow"]
     if actions is not None:
         assert decision["actions"] == actions, decision["reasons"]
@@ -166,12 +153,12 @@ def test_compositional_rules_go_to_people(
         ("La partita iva è 39099600296", "vat_number"),
     ],
 )
-def test_vat_numbers_as_people_write_them(engine: Engine, text: str, kind: str) -> None:
-    assert [m.get("kind") for m in moderate(engine, text)["matches"]] == [kind]
+def test_vat_numbers_as_people_write_them(default_engine: Engine, text: str, kind: str) -> None:
+    assert [m.get("kind") for m in moderate(default_engine, text)["matches"]] == [kind]
 
 
-def test_a_term_inside_a_name_is_for_a_person(engine: Engine) -> None:
-    decision = moderate(engine, "Šmartno ob Paki")
+def test_a_term_inside_a_name_is_for_a_person(default_engine: Engine) -> None:
+    decision = moderate(default_engine, "Šmartno ob Paki")
     assert decision["actions"] == ["escalate"]
     assert any("part of a name" in r for r in decision["reasons"])
 
@@ -246,5 +233,5 @@ def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
         ("IT01114601007", []),  # a wrong check digit
     ],
 )
-def test_pii_and_spam_slips(engine: Engine, text: str, rules: list[str]) -> None:
-    assert [m["rule"] for m in moderate(engine, text)["matches"]] == rules
+def test_pii_and_spam_slips(default_engine: Engine, text: str, rules: list[str]) -> None:
+    assert [m["rule"] for m in moderate(default_engine, text)["matches"]] == rules

@@ -3,30 +3,13 @@ same automaton pass; on the default pack and on small packs (both languages, neg
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from streamproc.core import Engine, MemoryStrikeStore, check_pack, load_pack, parse_pack
+from streamproc.core import Engine, MemoryStrikeStore, check_pack, parse_pack
 from streamproc.core._policy import PackIssue
 from streamproc.core._rules import parse_rules
 from tests.unit.conftest import CommentFactory, mini_files
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_pack())
-
-
-def moderate(engine: Engine, text: str) -> dict[str, Any]:
-    comment = {
-        "id": "t",
-        "channel": "facebook",
-        "author": {"id": "a", "role": "public"},
-        "text": text,
-        "created_at": "2026-11-18T10:00:00+01:00",
-    }
-    return dict(engine.moderate(comment, MemoryStrikeStore()))
+from tests.unit.conftest import moderate_text as moderate
 
 
 @pytest.mark.parametrize(
@@ -42,8 +25,8 @@ def moderate(engine: Engine, text: str) -> dict[str, Any]:
         ("you filthy swine", "insult.en.vocative"),  # a vocative
     ],
 )
-def test_predicated_terms_are_insults(engine: Engine, text: str, rule: str) -> None:
-    decision = moderate(engine, text)
+def test_predicated_terms_are_insults(default_engine: Engine, text: str, rule: str) -> None:
+    decision = moderate(default_engine, text)
     assert [m["rule"] for m in decision["matches"]] == [rule]
     assert decision["actions"] == ["remove", "warn"]
     match = decision["matches"][0]
@@ -65,8 +48,8 @@ def test_predicated_terms_are_insults(engine: Engine, text: str, rule: str) -> N
         "do you like pigs?",
     ],
 )
-def test_plain_nouns_stay_clean(engine: Engine, text: str) -> None:
-    assert moderate(engine, text)["actions"] == ["allow"]
+def test_plain_nouns_stay_clean(default_engine: Engine, text: str) -> None:
+    assert moderate(default_engine, text)["actions"] == ["allow"]
 
 
 @pytest.mark.parametrize(
@@ -77,8 +60,10 @@ def test_plain_nouns_stay_clean(engine: Engine, text: str) -> None:
         'He wrote "you are such a dirty pig" and left.',
     ],
 )
-def test_quoted_or_reported_rule_matches_are_for_a_person(engine: Engine, text: str) -> None:
-    decision = moderate(engine, text)
+def test_quoted_or_reported_rule_matches_are_for_a_person(
+    default_engine: Engine, text: str
+) -> None:
+    decision = moderate(default_engine, text)
     assert decision["actions"] == ["escalate"], decision["reasons"]
     assert any("used generally" in r for r in decision["reasons"])
 
@@ -98,8 +83,10 @@ def test_quoted_or_reported_rule_matches_are_for_a_person(engine: Engine, text: 
         ),
     ],
 )
-def test_co_occurrence_rules(engine: Engine, text: str, rule: str, actions: list[str]) -> None:
-    decision = moderate(engine, text)
+def test_co_occurrence_rules(
+    default_engine: Engine, text: str, rule: str, actions: list[str]
+) -> None:
+    decision = moderate(default_engine, text)
     assert [m["rule"] for m in decision["matches"]] == [rule]
     assert decision["actions"] == actions, decision["reasons"]
 
@@ -115,12 +102,12 @@ def test_co_occurrence_rules(engine: Engine, text: str, rule: str, actions: list
         "domani vengo in sede per la visita medica",
     ],
 )
-def test_co_occurrence_rules_need_both_classes_close(engine: Engine, text: str) -> None:
-    assert moderate(engine, text)["actions"] == ["allow"]
+def test_co_occurrence_rules_need_both_classes_close(default_engine: Engine, text: str) -> None:
+    assert moderate(default_engine, text)["actions"] == ["allow"]
 
 
-def test_a_lexicon_phrase_keeps_its_own_rule(engine: Engine) -> None:
-    decision = moderate(engine, "sei una vacca")
+def test_a_lexicon_phrase_keeps_its_own_rule(default_engine: Engine) -> None:
+    decision = moderate(default_engine, "sei una vacca")
     assert [m["rule"] for m in decision["matches"]] == ["insult.it.sei_una_vacca"]
 
 
