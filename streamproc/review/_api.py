@@ -6,7 +6,6 @@ bulk confirm form, the evidence download). Writes need the session's CSRF token:
 from __future__ import annotations
 
 import functools
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +21,7 @@ from streamproc.review._evidence import (
     masked,
     masked_decision,
 )
-from streamproc.review._public import http_error
+from streamproc.review._public import http_error, json_body, path_id
 from streamproc.review._render import pseudonym
 
 if TYPE_CHECKING:
@@ -93,24 +92,6 @@ class CaseRoutes:
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def _case_id(self, request: web.Request) -> int:
-        try:
-            return int(request.match_info["case_id"])
-        except ValueError:
-            raise web.HTTPNotFound(text="no such case") from None
-
-    async def _body(self, request: web.Request, user: dict[str, Any]) -> dict[str, Any]:
-        if not secrets.compare_digest(request.headers.get("X-CSRF-Token", ""), user["csrf"]):
-            raise web.HTTPForbidden(text="missing or wrong X-CSRF-Token")
-        raw = await request.read()
-        try:
-            body = orjson.loads(raw) if raw else {}
-        except orjson.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not JSON") from None
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="the body is not a JSON object")
-        return body
-
     # --- reading ---------------------------------------------------------------------------
 
     async def queue_cases(self, request: web.Request, user: dict[str, Any]) -> web.Response:
@@ -122,7 +103,7 @@ class CaseRoutes:
         return _json({"queue": name, "cases": [listed(c) for c in cases]})
 
     async def case(self, request: web.Request, user: dict[str, Any]) -> web.Response:
-        case = self.console.store.case(self._case_id(request), user["role"])
+        case = self.console.store.case(path_id(request, "case_id"), user["role"])
         if case is None:
             raise web.HTTPNotFound(text="no such case")
         return _json(detailed(case, reveal=False))
@@ -135,8 +116,8 @@ class CaseRoutes:
         action = request.match_info["action"]
         if action not in API_ACTIONS:
             raise web.HTTPNotFound(text=f"no action {action!r}")
-        body = await self._body(request, user)
-        case_id = self._case_id(request)
+        body = await json_body(request, user)
+        case_id = path_id(request, "case_id")
         reason = str(body.get("reason") or body.get("text") or "")
         if len(reason) > 2000:
             raise web.HTTPRequestEntityTooLarge(max_size=2000, actual_size=len(reason))
@@ -186,7 +167,7 @@ class CaseRoutes:
 
     async def api_bulk(self, request: web.Request, user: dict[str, Any]) -> web.Response:
         """``POST /api/v1/cases/confirm`` with ``{"case_ids": [...], "reason": "..."}``."""
-        body = await self._body(request, user)
+        body = await json_body(request, user)
         ids = body.get("case_ids")
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or not ids:
             raise web.HTTPBadRequest(text='expected {"case_ids": [1, 2, ...], "reason": "..."}')
@@ -195,9 +176,8 @@ class CaseRoutes:
 
     async def page_bulk(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
         """The queue page's form: the ticked cases, confirmed."""
-        data = await request.post()
-        if not secrets.compare_digest(str(data.get("csrf", "")), user["csrf"]):
-            raise web.HTTPForbidden(text="missing or wrong CSRF token")
+        await self.console.form(request, user)  # its CSRF token (403 without)
+        data = await request.post()  # again, for the repeated case_id fields (aiohttp caches it)
         try:
             ids = [int(str(v)) for v in data.getall("case_id", [])]
         except ValueError:
@@ -213,7 +193,7 @@ class CaseRoutes:
     async def evidence(self, request: web.Request, user: dict[str, Any]) -> web.Response:
         """The evidence pack: JSON (``/api/v1/cases/{id}/evidence``), or a file to attach
         (``/case/{id}/evidence.json`` or ``.txt``)."""
-        case_id = self._case_id(request)
+        case_id = path_id(request, "case_id")
         kind = request.match_info.get("kind", "json")
         if kind not in ("json", "txt"):
             raise web.HTTPNotFound(text="evidence as .json or .txt")

@@ -23,7 +23,7 @@ from streamproc.review._appeals import Appeals, NoSuchDecision
 if TYPE_CHECKING:
     from streamproc.review._web import Console
 
-__all__ = ["AppealRoutes", "http_error"]
+__all__ = ["AppealRoutes", "http_error", "json_body", "path_id"]
 
 APPEAL_CSRF_COOKIE = "streamproc_appeal_csrf"
 _ERRORS: dict[int, type[web.HTTPException]] = {
@@ -40,6 +40,30 @@ def http_error(exc: ActionError) -> web.HTTPException:
     if kind is web.HTTPRequestEntityTooLarge:
         return web.HTTPRequestEntityTooLarge(max_size=2000, actual_size=2001, text=str(exc))
     return kind(text=str(exc))
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """The number in the route's ``name`` part (``case_id``, ``appeal_id``); 404 otherwise."""
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound(text=f"no such {name.removesuffix('_id')}") from None
+
+
+async def json_body(request: web.Request, user: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object a signed-in write sends, once the ``X-CSRF-Token`` header matches the
+    session's (403 otherwise); 400 for a body that is not a JSON object (an empty one is
+    ``{}``)."""
+    if not secrets.compare_digest(request.headers.get("X-CSRF-Token", ""), user["csrf"]):
+        raise web.HTTPForbidden(text="missing or wrong X-CSRF-Token")
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        raise web.HTTPBadRequest(text="the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body is not a JSON object")
+    return body
 
 
 class AppealRoutes:
@@ -142,14 +166,8 @@ class AppealRoutes:
 
     # --- the JSON API ----------------------------------------------------------------------
 
-    def _id(self, request: web.Request, name: str) -> int:
-        try:
-            return int(request.match_info[name])
-        except ValueError:
-            raise web.HTTPNotFound(text=f"no such {name.removesuffix('_id')}") from None
-
     async def api_statement(self, request: web.Request, user: dict[str, Any]) -> web.Response:
-        statement = self.appeals.statement(self._id(request, "case_id"), user["role"])
+        statement = self.appeals.statement(path_id(request, "case_id"), user["role"])
         if statement is None:
             raise web.HTTPNotFound(text="no such case")
         return web.json_response(statement)
@@ -159,7 +177,7 @@ class AppealRoutes:
         return web.json_response({"appeals": self.appeals.listing(user["role"], status)})
 
     async def api_appeal(self, request: web.Request, user: dict[str, Any]) -> web.Response:
-        appeal = self.appeals.get(self._id(request, "appeal_id"), user["role"])
+        appeal = self.appeals.get(path_id(request, "appeal_id"), user["role"])
         if appeal is None:
             raise web.HTTPNotFound(text="no such appeal")
         appeal["statement_of_reasons"] = self.appeals.statement(appeal["case_id"], user["role"])
@@ -168,14 +186,9 @@ class AppealRoutes:
     async def api_answer(self, request: web.Request, user: dict[str, Any]) -> web.Response:
         """``{"decision": "uphold" | "reject", "answer": "..."}``, with the session's CSRF
         token in the ``X-CSRF-Token`` header."""
-        if not secrets.compare_digest(request.headers.get("X-CSRF-Token", ""), user["csrf"]):
-            raise web.HTTPForbidden(text="missing or wrong X-CSRF-Token")
-        appeal_id = self._id(request, "appeal_id")
-        try:
-            body = orjson.loads(await request.read())
-        except orjson.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not JSON") from None
-        if not isinstance(body, dict) or body.get("decision") not in ("uphold", "reject"):
+        body = await json_body(request, user)
+        appeal_id = path_id(request, "appeal_id")
+        if body.get("decision") not in ("uphold", "reject"):
             raise web.HTTPBadRequest(text='expected {"decision": "uphold"|"reject", "answer"}')
         answer = body.get("answer")
         upheld = body["decision"] == "uphold"

@@ -24,7 +24,7 @@ from streamproc.review._actions import ActionError, Actions
 from streamproc.review._api import CaseRoutes
 from streamproc.review._appeals import Appeals
 from streamproc.review._metrics import ReviewMetrics
-from streamproc.review._public import AppealRoutes, http_error
+from streamproc.review._public import AppealRoutes, http_error, path_id
 from streamproc.review._render import highlighted, pseudonym
 from streamproc.review._settings import ReviewSettings
 from streamproc.review._store import Store, can
@@ -115,12 +115,6 @@ class Console:
 
         return wrapped
 
-    def _case_id(self, request: web.Request) -> int:
-        try:
-            return int(request.match_info["case_id"])
-        except ValueError:
-            raise web.HTTPNotFound(text="no such case") from None
-
     # --- sign-in --------------------------------------------------------------------------
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
@@ -195,7 +189,7 @@ class Console:
         )
 
     async def case(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
-        case = self.store.case(self._case_id(request), user["role"])
+        case = self.store.case(path_id(request, "case_id"), user["role"])
         if case is None:
             raise web.HTTPNotFound(text="no such case")
         return self._case_page(user, case, reveal=False)
@@ -226,7 +220,7 @@ class Console:
 
     async def act(self, request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
         data = await self.form(request, user)
-        case_id = self._case_id(request)
+        case_id = path_id(request, "case_id")
         action = request.match_info["action"]
         reason = data.get("reason", "")[:2000]
         try:
