@@ -3,7 +3,8 @@ so that engine behaviour is tested independently of how the default lexicons are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from streamproc.core import (
     load_pack,
     parse_pack,
 )
+from tests._postgres import PostgresServer, postgres_server
 
 MINI_LEXICONS = {
     "lexicons/it/insult.txt": "stronz*\ncoglione\ncazz* | severity=high\npezzo di merda\n",
@@ -107,3 +109,19 @@ def comment() -> CommentFactory:
         return c
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session's database tests (each takes a new database)."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def review_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a real SQLite file, then a database on the cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'review.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

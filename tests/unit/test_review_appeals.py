@@ -30,7 +30,6 @@ from streamproc.review import (
 )
 from streamproc.review._appeals import Appeals, NoSuchDecision
 from streamproc.review._schema import appeals, audit, outbox
-from tests._postgres import PostgresServer, postgres_server
 
 SECRET = "the appeal secret of the tests, 32+ chars"
 SETTINGS = AppealSettings(secret=SECRET, base_url="https://review.example.org", attempts=3)
@@ -68,19 +67,9 @@ def token(comment_id: str = "facebook:1", version: int = 1) -> str:
     return link.rsplit("/", 1)[1]
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'review.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    engine = open_database(url)
+@pytest.fixture
+def engine(review_database: str) -> Iterator[Engine]:
+    engine = open_database(review_database)
     Store(engine).ingest(
         [
             Incoming("decision", decision(), "a/0/1"),

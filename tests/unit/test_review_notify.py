@@ -20,9 +20,9 @@ from streamproc.review import Actions, Incoming, ReviewSettings, Store
 from streamproc.review._notify import UrgentNotifier
 from streamproc.review._records import utcnow
 from streamproc.review._schema import audit, cases, notifications
-from tests.unit.test_review_store import REVIEWER, comment, decision, engine, postgres
+from tests.unit.test_review_store import REVIEWER, comment, decision, engine
 
-__all__ = ["engine", "postgres"]
+__all__ = ["engine"]
 
 # The receiver fixture serves on the session's loop: the tests must run on it too.
 on_session_loop = pytest.mark.asyncio(loop_scope="session")

@@ -26,9 +26,9 @@ from streamproc.review import (
 from streamproc.review._records import utcnow
 from streamproc.review._retention import PURGED
 from streamproc.review._schema import appeals, audit, cases, comments, outbox
-from tests.unit.test_review_store import REVIEWER, comment, decision, engine, postgres
+from tests.unit.test_review_store import REVIEWER, comment, decision, engine
 
-__all__ = ["engine", "postgres"]  # the fixtures, shared with the store's tests
+__all__ = ["engine"]  # the fixture, shared with the store's tests
 
 SECRETS = ("Maria Rossi", "maria@example.org", "u-1")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,23 +29,12 @@ from streamproc.sink import Capabilities
 from streamproc.sink._plan import plan_review
 from streamproc.sink._runner import _problem as sink_problem
 from streamproc.worker._pipeline import _parse_review as worker_parse_review
-from tests._postgres import PostgresServer, postgres_server
 from tests.integration._platforms import validate
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'review.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    engine = open_database(url)
+@pytest.fixture
+def engine(review_database: str) -> Iterator[Engine]:
+    engine = open_database(review_database)
     yield engine
     engine.dispose()
 
