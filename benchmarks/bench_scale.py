@@ -25,15 +25,10 @@ below 50% of it.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,44 +48,16 @@ from benchmarks.stream_harness import (
     Bench,
     BenchWorker,
     delivered,
-    kill_children,
+    local_bench,
 )
-from streamproc.kafka import KafkaSettings, admin_client, load_declarations
-from streamproc.local import LocalBroker, free_port, metric_total, service_env
+from streamproc.kafka import admin_client
+from streamproc.local import metric_total, service_env
 
 SCALE_COUNT = 300_000
 SCALE_ROUNDS = 2
 SWAP_COUNT = 500_000  # long enough for the publish (~8 s of validation) and the swap
 SWAP_TERMS = 100_000
 BIN = 0.25  # seconds per throughput bin of the swap
-
-
-@contextmanager
-def local_bench(count: int, reporter: Reporter, label: str) -> Iterator[Bench]:
-    """A local broker and the run's state; the broker and every child stopped at the end."""
-    topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
-    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
-    broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
-    atexit.register(broker.kill)
-    atexit.register(kill_children)
-    try:
-        reporter.step(f"{label}: starting a local broker")
-        bootstrap = broker.start(timeout=300, die_with_parent=True)
-        yield Bench(
-            broker=broker,
-            settings=KafkaSettings(bootstrap_servers=(bootstrap,)),
-            bootstrap=bootstrap,
-            workdir=workdir,
-            count=count,
-            comment_topics=topics,
-            partitions={},
-            max_records=5000,
-        )
-    finally:
-        kill_children()
-        broker.stop(timeout=20)
-        atexit.unregister(broker.kill)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _prepare(bench: Bench, reporter: Reporter, label: str) -> dict[str, Any]:
@@ -237,7 +204,7 @@ async def _scaleout(bench: Bench, reporter: Reporter) -> dict[str, Any]:
 def run_scaleout(quick: bool, reporter: Reporter) -> dict[str, Any]:
     import os
 
-    with local_bench(SCALE_COUNT, reporter, "scaleout") as bench:
+    with local_bench(SCALE_COUNT, "scaleout", step=reporter.step) as bench:
         raw = asyncio.run(_scaleout(bench, reporter))
     rounds = raw["rounds"]
     figures: dict[str, Any] = {"preload": raw["preload"]}
@@ -385,7 +352,7 @@ def _or_nan(value: float | None) -> float:
 
 
 def run_policy_swap(quick: bool, reporter: Reporter) -> dict[str, Any]:
-    with local_bench(SWAP_COUNT, reporter, "policy_swap") as bench:
+    with local_bench(SWAP_COUNT, "policy_swap", step=reporter.step) as bench:
         raw = asyncio.run(_policy_swap(bench, reporter))
     figures = {k: v for k, v in raw.items() if k not in ("rates_per_s", "worker_cpu_cores_by_bin")}
     ratios = {}

@@ -40,17 +40,13 @@ compare the ratio of each round, not absolute rates across runs.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -80,14 +76,12 @@ from benchmarks.stream_harness import (
     BenchWorker,
     children,
     delivered,
-    kill_children,
+    local_bench,
 )
 from streamproc.connect import publish_lines
-from streamproc.kafka import KafkaSettings, admin_client, apply, load_declarations
+from streamproc.kafka import admin_client, apply, load_declarations
 from streamproc.local import (
     ChildProcess,
-    LocalBroker,
-    free_port,
     metric_total,
     service_env,
 )
@@ -345,30 +339,8 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
 def run_streaming(quick: bool, reporter: Reporter, extra: Sequence[Any] = ()) -> dict[str, Any]:
     """The streaming section of the suite: its own broker, always stopped at the end."""
     options = StreamingOptions.for_mode(quick)
-    topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
-    workdir = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
-    broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
-    atexit.register(broker.kill)
-    atexit.register(kill_children)
-    try:
-        reporter.step("streaming: starting a local broker")
-        bootstrap = broker.start(timeout=300, die_with_parent=True)
-        bench = Bench(
-            broker=broker,
-            settings=KafkaSettings(bootstrap_servers=(bootstrap,)),
-            bootstrap=bootstrap,
-            workdir=workdir,
-            count=options.count,
-            comment_topics=topics,
-            partitions={},
-            max_records=options.max_records,
-        )
+    with local_bench(options.count, "streaming", options.max_records, reporter.step) as bench:
         results = asyncio.run(_streaming(bench, options, reporter, extra))
-    finally:
-        kill_children()
-        broker.stop(timeout=20)
-        atexit.unregister(broker.kill)
-        shutil.rmtree(workdir, ignore_errors=True)
     section = _section(results, [system.name for system in extra])
     section["figures"]["versions"] = {
         "faust-streaming": version("faust-streaming"),

@@ -4,6 +4,11 @@ broker, the preloaded topics), and worker subprocesses that are stopped whatever
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,11 +18,12 @@ from aiokafka import TopicPartition
 from benchmarks.kafka_tools import (
     partitions_of,
 )
-from streamproc.kafka import KafkaSettings
+from streamproc.kafka import KafkaSettings, load_declarations
 from streamproc.local import (
     ChildProcess,
     LocalBroker,
     WorkerProcess,
+    free_port,
     metric_total,
     service_env,
 )
@@ -113,3 +119,38 @@ def delivered(samples: dict[str, float]) -> float:
     return metric_total(samples, "streamproc_produce_to_decision_seconds_count") + metric_total(
         samples, "streamproc_dead_letters_total"
     )
+
+
+@contextmanager
+def local_bench(
+    count: int,
+    label: str,
+    max_records: int = 5000,
+    step: Callable[[str], None] | None = None,
+) -> Iterator[Bench]:
+    """A private local broker and the run's state on it; the broker, every child process and
+    the scratch folder gone at the end, whatever happens."""
+    topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
+    broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
+    atexit.register(broker.kill)
+    atexit.register(kill_children)
+    try:
+        if step is not None:
+            step(f"{label}: starting a local broker")
+        bootstrap = broker.start(timeout=300, die_with_parent=True)
+        yield Bench(
+            broker=broker,
+            settings=KafkaSettings(bootstrap_servers=(bootstrap,)),
+            bootstrap=bootstrap,
+            workdir=workdir,
+            count=count,
+            comment_topics=topics,
+            partitions={},
+            max_records=max_records,
+        )
+    finally:
+        kill_children()
+        broker.stop(timeout=20)
+        atexit.unregister(broker.kill)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import json
-import shutil
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_worker import _line, bare_round, preload, setup, worker_round
 from benchmarks.latency import latency_phase
-from benchmarks.stream_harness import Bench, kill_children
-from streamproc.kafka import KafkaSettings, load_declarations
-from streamproc.local import LocalBroker, free_port
+from benchmarks.stream_harness import Bench, local_bench
 
 
 def _env(install: Path, extra: list[str]) -> dict[str, str]:
@@ -122,29 +117,8 @@ def main() -> None:
     parser.add_argument("--after-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
     args = parser.parse_args()
-    topics = [d.name for d in load_declarations() if d.name.startswith("comments.")]
-    workdir = Path(tempfile.mkdtemp(prefix="bench-worker-ab-"))
-    broker = LocalBroker(workdir / "broker", port=free_port(), controller_port=free_port())
-    atexit.register(broker.kill)
-    atexit.register(kill_children)
-    try:
-        bootstrap = broker.start(timeout=300, die_with_parent=True)
-        bench = Bench(
-            broker=broker,
-            settings=KafkaSettings(bootstrap_servers=(bootstrap,)),
-            bootstrap=bootstrap,
-            workdir=workdir,
-            count=args.count,
-            comment_topics=topics,
-            partitions={},
-            max_records=5000,
-        )
+    with local_bench(args.count, "worker-ab") as bench:
         result = asyncio.run(_run(bench, args))
-    finally:
-        kill_children()
-        broker.stop(timeout=20)
-        atexit.unregister(broker.kill)
-        shutil.rmtree(workdir, ignore_errors=True)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, default=str))
 
