@@ -11,9 +11,11 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import orjson
@@ -22,7 +24,8 @@ from referencing import Registry, Resource
 
 from streamproc.kafka import KafkaSettings, load_declarations
 from streamproc.local import free_port
-from tests.integration._streaming import streamproc_command
+from streamproc.local.platforms import Accounts, StandIns, deliver, sign
+from tests.integration._streaming import Worker, streamproc_command, streamproc_env, unique
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "topics" / "schemas"
 
@@ -220,3 +223,60 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Loop:
+    """The platform stand-ins, a worker, ``streamproc connect`` and ``streamproc sink`` on the
+    session's broker."""
+
+    settings: KafkaSettings
+    stand_ins: StandIns
+    accounts: Accounts
+    connect: Service
+    sink: Service
+    worker: Worker
+    env: dict[str, str]
+    directory: Path
+
+    def webhook(self, platform: str, body: bytes, headers: dict[str, str] | None = None) -> int:
+        signed = sign(platform, self.accounts, body) if headers is None else headers
+        return deliver(f"{self.connect.url}/webhooks/{platform}", body, signed)
+
+    def restart_sink(self, kill: bool = False) -> None:
+        (self.sink.kill if kill else self.sink.stop)()
+        self.sink = Service("sink", self.env, self.directory).start()
+
+
+L = TypeVar("L", bound=Loop)
+
+
+@contextmanager
+def running_loop(
+    kind: type[L], bootstrap: str, settings: KafkaSettings, directory: Path, **env: str
+) -> Iterator[L]:
+    """A :class:`Loop` (or the test's subclass ``kind``) running with ``env`` on top of the
+    stand-ins' settings and a sink group of its own; everything it started (and restarted)
+    stopped at the end."""
+    stand_ins = StandIns().start()
+    env = {
+        **streamproc_env(bootstrap),
+        **stand_ins.env(),
+        "STREAMPROC_SINK_GROUP": unique("sink-"),
+        **env,
+    }
+    worker = Worker(streamproc_env(bootstrap), directory / "worker")
+    connect, sink = Service("connect", env, directory), Service("sink", env, directory)
+    loop = kind(settings, stand_ins, stand_ins.accounts, connect, sink, worker, env, directory)
+    try:
+        worker.start()
+        connect.start()
+        sink.start()
+        yield loop
+    finally:
+        # The services running now too: tests restart them (a restarted sink or connector left
+        # running would outlive the test session).
+        for service in {connect, sink, loop.connect, loop.sink}:
+            service.stop()
+        worker.stop()
+        stand_ins.stop()

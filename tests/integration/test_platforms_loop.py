@@ -9,7 +9,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,24 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streamproc.kafka import KafkaSettings, TopicDeclarations, topology
 from streamproc.local.platforms import (
-    Accounts,
-    StandIns,
-    deliver,
     facebook_comment,
     instagram_comment,
     linkedin_comment,
-    sign,
     twitter_reply,
     youtube_comment,
 )
-from tests.integration._platforms import Service, outcomes, read_json, validate, wait_for
+from tests.integration._platforms import (
+    Loop,
+    Service,
+    outcomes,
+    read_json,
+    running_loop,
+    validate,
+    wait_for,
+)
 from tests.integration._streaming import (
-    Worker,
     publish,
     read_dead_letters,
-    streamproc_env,
     unique,
 )
 
@@ -44,26 +45,6 @@ INSULT = "sei uno stronzo"  # first strike: remove + warn
 CLEAN = "Grazie per le informazioni sul bando"
 
 
-@dataclass
-class Loop:
-    settings: KafkaSettings
-    stand_ins: StandIns
-    accounts: Accounts
-    connect: Service
-    sink: Service
-    worker: Worker
-    env: dict[str, str]
-    directory: Path
-
-    def webhook(self, platform: str, body: bytes, headers: dict[str, str] | None = None) -> int:
-        signed = sign(platform, self.accounts, body) if headers is None else headers
-        return deliver(f"{self.connect.url}/webhooks/{platform}", body, signed)
-
-    def restart_sink(self, kill: bool = False) -> None:
-        (self.sink.kill if kill else self.sink.stop)()
-        self.sink = Service("sink", self.env, self.directory).start()
-
-
 @pytest.fixture(scope="module")
 def loop(
     kafka_bootstrap: str,
@@ -71,36 +52,16 @@ def loop(
     kafka_topics: TopicDeclarations,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Loop]:
-    directory = tmp_path_factory.mktemp("platforms")
-    stand_ins = StandIns().start()
     env = {
-        **streamproc_env(kafka_bootstrap),
-        **stand_ins.env(),
-        "STREAMPROC_SINK_GROUP": unique("sink-"),
         "STREAMPROC_YOUTUBE_POLL_SECONDS": "1",
         "STREAMPROC_LINKEDIN_POLL_SECONDS": "1",
         "STREAMPROC_SINK_RETRY_FOR": "120",
         # Poll every second (the default pacing spreads 2,000 units over a day).
         "STREAMPROC_YOUTUBE_DAILY_QUOTA": "100000000",
     }
-    worker = Worker(streamproc_env(kafka_bootstrap), directory / "worker")
-    connect = Service("connect", env, directory)
-    sink = Service("sink", env, directory)
-    loop = Loop(
-        kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker, env, directory
-    )
-    try:
-        worker.start()
-        connect.start()
-        sink.start()
-        yield loop
-    finally:
-        # The services running now: tests restart them (a restarted sink or connector left
-        # running would outlive the test session).
-        for service in {connect, sink, loop.connect, loop.sink}:
-            service.stop()
-        worker.stop()
-        stand_ins.stop()
+    directory = tmp_path_factory.mktemp("platforms")
+    with running_loop(Loop, kafka_bootstrap, kafka_settings, directory, **env) as running:
+        yield running
 
 
 def numeric() -> str:

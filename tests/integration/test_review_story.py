@@ -12,7 +12,6 @@ gets the unhide and the answer). A screenshot of every step goes into the test's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from streamproc.kafka import KafkaSettings, TopicDeclarations
-from streamproc.local.platforms import Accounts, StandIns, deliver, facebook_comment, sign
+from streamproc.local.platforms import deliver, facebook_comment, sign
 
-from ._platforms import Service, read_json, wait_for
-from ._streaming import Worker, streamproc_env, unique
+from ._platforms import Loop, read_json, running_loop, wait_for
+from ._streaming import unique
 from .test_review_console import (
     APPEAL_SECRET,
     Console,
@@ -44,15 +43,7 @@ POST = "901097836652708"
 AT = "2026-11-18T10:{:02d}:00+01:00"
 
 
-@dataclass
-class Pipeline:
-    settings: KafkaSettings
-    stand_ins: StandIns
-    accounts: Accounts
-    connect: Service
-    sink: Service
-    worker: Worker
-
+class Pipeline(Loop):
     def post(self, text: str, user: str, minute: int) -> str:
         """A comment on the page, delivered as Facebook's signed webhook; its platform id."""
         node = f"{POST}_{unique('8')}"
@@ -84,27 +75,10 @@ def pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
     directory = tmp_path_factory.mktemp("story")
-    stand_ins = StandIns().start()
-    env = {
-        **streamproc_env(kafka_bootstrap),
-        **stand_ins.env(),
-        "STREAMPROC_SINK_GROUP": unique("sink-"),
-        # Shared with the console: the warning replies carry links that open on it.
-        "STREAMPROC_APPEAL_SECRET": APPEAL_SECRET,
-        "STREAMPROC_APPEAL_BASE_URL": console.url,
-    }
-    worker = Worker(streamproc_env(kafka_bootstrap), directory / "worker")
-    connect, sink = Service("connect", env, directory), Service("sink", env, directory)
-    try:
-        worker.start()
-        connect.start()
-        sink.start()
-        yield Pipeline(kafka_settings, stand_ins, stand_ins.accounts, connect, sink, worker)
-    finally:
-        for service in (connect, sink):
-            service.stop()
-        worker.stop()
-        stand_ins.stop()
+    # Shared with the console: the warning replies carry links that open on it.
+    shared = {"STREAMPROC_APPEAL_SECRET": APPEAL_SECRET, "STREAMPROC_APPEAL_BASE_URL": console.url}
+    with running_loop(Pipeline, kafka_bootstrap, kafka_settings, directory, **shared) as running:
+        yield running
 
 
 class Shots:
