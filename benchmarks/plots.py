@@ -15,6 +15,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    """Lay ``fig`` out, write it to ``path`` as PNG and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def lexicon_scaling(points: list[dict[str, Any]], path: Path) -> Path:
     plt = _pyplot()
     terms = [p["terms"] for p in points]
@@ -28,10 +36,7 @@ def lexicon_scaling(points: list[dict[str, Any]], path: Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def stage_costs(stages: dict[str, float], path: Path) -> Path:
@@ -43,10 +48,7 @@ def stage_costs(stages: dict[str, float], path: Path) -> Path:
     ax.set_xlabel("µs per comment")
     ax.set_title("Engine time by stage")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
@@ -64,10 +66,7 @@ def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
     ax.set_title("Latency CDF at each load")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def throughput_bars(
@@ -84,10 +83,7 @@ def throughput_bars(
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def swap_timeline(swap: dict[str, Any], path: Path) -> Path:
@@ -106,10 +102,7 @@ def swap_timeline(swap: dict[str, Any], path: Path) -> Path:
     ax.set_title("One worker on a backlog: 100k-term policy swap")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def draw(sections: dict[str, dict[str, Any]], folder: Path) -> list[Path]:
