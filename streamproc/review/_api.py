@@ -153,17 +153,16 @@ class CaseRoutes:
         return _json({"case": detailed(after, reveal=False), "review_ids": review_ids})
 
     def _bulk(self, user: dict[str, Any], ids: list[int], reason: str) -> dict[int, str]:
+        metrics = self.console.metrics
+
+        def counted(case: dict[str, Any]) -> None:
+            metrics.count_review(case["decision"], "confirmed")
+            metrics.actions.labels("confirm").inc()
+
         try:
-            results = bulk_confirm(self.console.actions, user, ids, reason)
+            return bulk_confirm(self.console.actions, user, ids, reason, counted)
         except ActionError as exc:
             raise http_error(exc) from None
-        for case_id, result in results.items():
-            if result == "confirmed":
-                case = self.console.store.case(case_id, user["role"])
-                if case is not None:
-                    self.console.metrics.count_review(case["decision"], "confirmed")
-                self.console.metrics.actions.labels("confirm").inc()
-        return results
 
     async def api_bulk(self, request: web.Request, user: dict[str, Any]) -> web.Response:
         """``POST /api/v1/cases/confirm`` with ``{"case_ids": [...], "reason": "..."}``."""
