@@ -18,11 +18,10 @@ from streamproc.review._evidence import (
     bulk_confirm,
     evidence_pack,
     evidence_text,
-    masked,
     masked_decision,
 )
 from streamproc.review._public import http_error, json_body, path_id
-from streamproc.review._render import pseudonym
+from streamproc.review._render import masked, pseudonym
 
 if TYPE_CHECKING:
     from streamproc.review._web import Console

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from streamproc.review._actions import ActionError, Actions
 from streamproc.review._records import utcnow
-from streamproc.review._render import pseudonym
+from streamproc.review._render import masked, pseudonym
 from streamproc.review._schema import audit
 from streamproc.review._store import can
 
@@ -24,28 +24,10 @@ __all__ = [
     "bulk_confirm",
     "evidence_pack",
     "evidence_text",
-    "masked",
     "masked_decision",
 ]
 
 MAX_BULK: Final = 200
-
-
-def masked(text: str, matches: list[dict[str, Any]]) -> str:
-    """``text`` with each personal-data span replaced by its kind, e.g. ``[email]``."""
-    spans = sorted(
-        (int(m.get("start", 0)), int(m.get("end", 0)), str(m["kind"]))
-        for m in matches
-        if isinstance(m, dict) and m.get("kind")
-    )
-    out, at = [], 0
-    for start, end, kind in spans:
-        if start < at or end > len(text) or start >= end:
-            continue
-        out += [text[at:start], f"[{kind}]"]
-        at = end
-    out.append(text[at:])
-    return "".join(out)
 
 
 def masked_decision(decision: dict[str, Any]) -> dict[str, Any]:
