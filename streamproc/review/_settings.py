@@ -74,12 +74,6 @@ class ReviewSettings:
         "key of the webhook's X-Streamproc-Signature (HMAC-SHA256 of the body)",
         secret=True,
     )
-    console_url: str = env_field(
-        "STREAMPROC_REVIEW_CONSOLE_URL",
-        "",
-        "the console's address as people reach it, for links (default: its own address)",
-        shown="http://ADDRESS:PORT",
-    )
     policy_path: Path | None = env_field(
         "STREAMPROC_POLICY",
         None,
@@ -98,7 +92,10 @@ class ReviewSettings:
 
     @property
     def public_url(self) -> str:
-        return self.console_url.rstrip("/") or f"http://{self.address}:{self.port}"
+        """The console's address as people reach it (STREAMPROC_APPEAL_BASE_URL, which the
+        sink's appeal links use too), else its own address."""
+        base = self.appeal.base_url
+        return base.rstrip("/") if base else f"http://{self.address}:{self.port}"
 
     def __post_init__(self) -> None:
         if self.retention_days != 0 and not self.retention_days >= MIN_RETENTION_DAYS:

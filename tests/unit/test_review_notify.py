@@ -144,3 +144,6 @@ def test_the_webhook_secret_stays_out_of_the_settings_repr() -> None:
     )
     assert settings.webhook_secret == SECRET and SECRET not in repr(settings)
     assert settings.public_url == "http://127.0.0.1:8470"
+    # Behind a proxy: the public address the appeal links use serves the webhook's links too.
+    public = {"STREAMPROC_APPEAL_BASE_URL": "https://review.example.org/"}
+    assert ReviewSettings.from_env(public).public_url == "https://review.example.org"
