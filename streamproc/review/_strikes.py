@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from streamproc.core import PolicyPack
+from streamproc.review._records import parse_time
 
 __all__ = ["StrikeWindows", "strike_of"]
 
@@ -40,14 +41,6 @@ class StrikeWindows:
         return [{**c, "strike": strike_of(c, self.by_category, now)} for c in cases]
 
 
-def _when(text: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
 def strike_of(
     case: dict[str, Any], windows: Mapping[str, tuple[str, int]], now: datetime
 ) -> dict[str, Any] | None:
@@ -59,11 +52,13 @@ def strike_of(
     if not actions & _VIOLATION:
         return None
     ladders = [windows[c] for c in decision.get("categories") or [] if c in windows]
-    decided = _when(str(case.get("decided_at") or decision.get("decided_at") or ""))
+    decided = parse_time(case.get("decided_at") or decision.get("decided_at"))
     if not ladders or decided is None:
         return None
     ladder, days = max(ladders, key=lambda pair: pair[1])
     until = decided + timedelta(days=days)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)  # as parse_time gives: naive UTC
     if case.get("status") == "overturned":
         state = "lifted"
     else:
