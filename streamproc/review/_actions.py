@@ -4,6 +4,7 @@ one transaction with its audit row and the review records it publishes (the outb
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -14,12 +15,32 @@ from streamproc.review._records import review_record, utcnow
 from streamproc.review._schema import appeals, audit, cases, outbox
 from streamproc.review._store import Store, can
 
-__all__ = ["ESCALATIONS", "ActionError", "Actions"]
+__all__ = ["ESCALATIONS", "ActionError", "Actions", "write_audit"]
 
 MAX_TEXT = 2000
 #: What a person may add to an automated decision.
 ESCALATIONS = ("remove", "block", "report_platform", "report_authorities")
 Effect = tuple[str, bool, str | None]  # (review action, overturned, text)
+
+
+def write_audit(
+    connection: Any,
+    actor: str,
+    action: str,
+    case_id: int | None,
+    detail: str,
+    at: datetime | None = None,
+) -> None:
+    """One row of the append-only audit trail, in ``connection``'s transaction."""
+    connection.execute(
+        audit.insert().values(
+            at=at or utcnow(),
+            actor=actor,
+            action=action,
+            case_id=case_id,
+            detail=detail[:MAX_TEXT],
+        )
+    )
 
 
 class ActionError(StreamprocError, ValueError):
@@ -56,15 +77,7 @@ class Actions:
     def _audit(
         self, connection: Any, user: dict[str, Any], action: str, case_id: int | None, detail: str
     ) -> None:
-        connection.execute(
-            audit.insert().values(
-                at=utcnow(),
-                actor=user["name"],
-                action=action,
-                case_id=case_id,
-                detail=detail[:MAX_TEXT],
-            )
-        )
+        write_audit(connection, user["name"], action, case_id, detail)
 
     def _publish(
         self, connection: Any, case: dict[str, Any], effects: Sequence[tuple[str, bool, str | None]]

@@ -23,7 +23,7 @@ from streamproc._appeal import (
     decision_token,
     read_token,
 )
-from streamproc.review._actions import MAX_TEXT, ActionError
+from streamproc.review._actions import MAX_TEXT, ActionError, write_audit
 from streamproc.review._reasons import statement_of_reasons
 from streamproc.review._records import utcnow
 from streamproc.review._schema import appeal_attempts, appeals, audit, cases
@@ -136,15 +136,8 @@ class Appeals:
                     )
                 ).inserted_primary_key
                 assert appeal_id is not None
-                connection.execute(
-                    audit.insert().values(
-                        at=now,
-                        actor=PUBLIC_ACTOR,
-                        action="appeal_received",
-                        case_id=case["id"],
-                        detail=f"appeal {appeal_id[0]} from the public link",
-                    )
-                )
+                detail = f"appeal {appeal_id[0]} from the public link"
+                write_audit(connection, PUBLIC_ACTOR, "appeal_received", case["id"], detail, at=now)
         except IntegrityError:  # another replica stored it a moment ago (the unique index)
             again = self._existing(case["id"], read.version)
             if again is None:

@@ -13,10 +13,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, Final
 
-from streamproc.review._actions import ActionError, Actions
+from streamproc.review._actions import ActionError, Actions, write_audit
 from streamproc.review._records import utcnow
 from streamproc.review._render import masked, pseudonym
-from streamproc.review._schema import audit
 from streamproc.review._store import can
 
 __all__ = [
@@ -84,15 +83,9 @@ def evidence_pack(
     if reveal:
         pack["author_id"] = case["author_id"]
     with actions.engine.begin() as connection:
-        connection.execute(
-            audit.insert().values(
-                at=utcnow(),
-                actor=user["name"],
-                action="evidence",
-                case_id=case_id,
-                detail="evidence pack prepared"
-                + (" with personal data" if reveal else " (personal data masked)"),
-            )
+        detail = "with personal data" if reveal else "(personal data masked)"
+        write_audit(
+            connection, user["name"], "evidence", case_id, f"evidence pack prepared {detail}"
         )
     return pack
 

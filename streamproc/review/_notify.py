@@ -21,8 +21,9 @@ import aiohttp
 import orjson
 from sqlalchemy import Engine, and_, or_, select, true
 
+from streamproc.review._actions import write_audit
 from streamproc.review._records import utcnow
-from streamproc.review._schema import audit, cases, notifications
+from streamproc.review._schema import cases, notifications
 from streamproc.review._store import _insert
 
 __all__ = ["UrgentNotifier", "webhook_body"]
@@ -139,15 +140,8 @@ class UrgentNotifier:
                 )
             )
             if result == "sent":
-                connection.execute(
-                    audit.insert().values(
-                        at=now,
-                        actor="system",
-                        action="notified",
-                        case_id=case["id"],
-                        detail=f"urgent case announced to the on-call webhook (attempt {attempts})",
-                    )
-                )
+                detail = f"urgent case announced to the on-call webhook (attempt {attempts})"
+                write_audit(connection, "system", "notified", case["id"], detail, at=now)
 
 
 def _outside_hours(decision: Any) -> bool:

@@ -11,8 +11,9 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from streamproc.review._actions import write_audit
 from streamproc.review._records import utcnow
-from streamproc.review._schema import appeals, audit, cases, comments, outbox
+from streamproc.review._schema import appeals, cases, comments, outbox
 
 __all__ = ["PURGED", "Purged", "purge_expired", "skeleton"]
 
@@ -66,19 +67,12 @@ def purge_expired(engine: Engine, older_than: timedelta, batch: int = 500) -> Pu
         with engine.begin() as connection:
             done = _purge_batch(connection, utcnow() - older_than, batch)
             if done.total:
-                connection.execute(
-                    audit.insert().values(
-                        at=utcnow(),
-                        actor="system",
-                        action="retention",
-                        case_id=None,
-                        detail=(
-                            f"purged after {older_than.days} days: {done.cases} cases, "
-                            f"{done.comments} comments, {done.appeals} appeal statements, "
-                            f"{done.outbox} sent review records"
-                        ),
-                    )
+                detail = (
+                    f"purged after {older_than.days} days: {done.cases} cases, "
+                    f"{done.comments} comments, {done.appeals} appeal statements, "
+                    f"{done.outbox} sent review records"
                 )
+                write_audit(connection, "system", "retention", None, detail)
         total = Purged(
             total.cases + done.cases,
             total.comments + done.comments,
