@@ -15,6 +15,9 @@ __all__ = ["MatchContext", "match_context"]
 
 _CURLY_APOSTROPHE: Final = "\u2019"
 _SENTENCE_END: Final = re.compile(r"[.!?;\n]")
+# A quotation may run over several sentences (and a hard-wrapped text breaks lines inside
+# one): quotes are counted from the start of the paragraph.
+_PARAGRAPH_END: Final = re.compile(r"\n\s*\n")
 _QUOTES: Final = frozenset('"“”«»„')
 # Second person, a vocative @mention: the word is said to someone.
 _TARGET: Final = re.compile(
@@ -45,8 +48,9 @@ _PREDICATE: Final = re.compile(
 )
 
 
-# Before the match in its sentence: a condition ("se russi ti picchio"). A conditional threat
-# is still a threat, so this only holds back the severe actions for a person.
+# In the match's sentence: a condition ("se russi ti picchio", "I'll kill you if you quote
+# it"). A conditional threat is still a threat, so this only holds back the severe actions for
+# a person.
 _HYPOTHETICAL: Final = re.compile(r"\b(?:se|if|whether|qualora|supposing)\b")
 # Name particles: "Šmartno ob Paki", "Comune di Troia", "Barro Negro".
 _PARTICLES: Final = frozenset({"ob", "di", "de", "del", "della", "da", "van", "von", "la", "le"})
@@ -69,7 +73,10 @@ def match_context(text: str, start: int, end: int) -> MatchContext:
     finish = after.start() if after is not None else len(text)
     before = text[begin:start].lower().replace(_CURLY_APOSTROPHE, "'")
     sentence = text[begin:finish].lower().replace(_CURLY_APOSTROPHE, "'")
-    quotes = sum(c in _QUOTES for c in before)
+    paragraph = 0
+    for m in _PARAGRAPH_END.finditer(text, 0, start):
+        paragraph = m.end()
+    quotes = sum(c in _QUOTES for c in text[paragraph:start])
     if quotes % 2 == 1:
         return MatchContext(False, "quoted")
     cue = _GENERIC_BEFORE.search(before)
@@ -82,7 +89,8 @@ def match_context(text: str, start: int, end: int) -> MatchContext:
         predicated or _TARGET.search(sentence) is not None,
         None,
         predicated,
-        _HYPOTHETICAL.search(before) is not None,
+        _HYPOTHETICAL.search(before) is not None
+        or _HYPOTHETICAL.search(text[end:finish].lower()) is not None,
     )
 
 

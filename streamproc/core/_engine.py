@@ -35,6 +35,7 @@ from streamproc.core._strikes import StrikeStore, record_strike, strike_key
 from streamproc.core._topics import RELEVANCE_RULE, OffTopic, Relevance
 from streamproc.core._verdict import (
     ACTION_ORDER,
+    AIMED,
     CATEGORY_ORDER,
     CONTEXTUAL,
     SEVERE_ACTIONS,
@@ -275,6 +276,12 @@ class Engine:
         # are in one language ("Barro Negro" is not two slurs because two lexicons list it).
         weak: dict[tuple[str, str], set[str]] = {}
         strong: dict[tuple[str, str], set[str]] = {}
+        # What may back a severe action: the rules read as meant (not quoted, reported or
+        # conditional), whether one of them was aimed at someone, and whether the matches
+        # corroborate each other by themselves (a hidden spelling, a structural rule).
+        backing: dict[tuple[str, str], set[str]] = {}
+        aimed: set[tuple[str, str]] = set()
+        corroborated: set[tuple[str, str]] = set()
         for f in analysis.found:
             entry = f.entry
             category = entry.category
@@ -284,9 +291,11 @@ class Engine:
             found.rules.setdefault(category, []).append(entry.rule)
             found.langs.append(entry.lang)
             certain = entry.confidence == "high" or f.obfuscated
-            if category in CONTEXTUAL and not f.obfuscated:
+            key = (category, entry.lang)
+            meant = True
+            if category in CONTEXTUAL:
                 context = match_context(c.text, f.start, f.end)
-                if context.generic is not None:
+                if context.generic is not None and not f.obfuscated:
                     # Used generally (a proverb, a quotation, reported speech): for a person.
                     found.general.setdefault(category, []).append(
                         f"{entry.rule} ({context.generic})"
@@ -295,33 +304,35 @@ class Engine:
                 if not certain and context.predicated and category == "insult":
                     certain = True  # said of the person addressed: "sei un cornutone"
                     found.aimed.append(entry.rule)
-                if (
-                    certain
-                    and not context.hypothetical
-                    and (entry.severity == "high" or context.targeted)
-                ):
-                    found.sure.add(category)
-            elif f.obfuscated:
-                found.sure.add(category)  # hiding the word is intent
-            key = (category, entry.lang)
+                meant = not context.hypothetical
+                if meant and context.targeted:
+                    aimed.add(key)
+            if meant:
+                backing.setdefault(key, set()).add(entry.rule)
+                if f.obfuscated or entry.structural:
+                    corroborated.add(key)  # hiding the word is intent; a rule is two signals
             if certain:
                 found.confirmed.add(category)
                 strong.setdefault(key, set()).add(entry.rule)
             else:
                 weak.setdefault(key, set()).add(entry.rule)
         corroborating = pack.corroborating_rules
-        for key, rules in strong.items():
-            if len(rules | weak.get(key, set())) >= corroborating:
-                found.sure.add(key[0])
         for (category, _), weak_rules in weak.items():
             # Several independent weak signals of one category confirm it; personal data is
             # one more signal that a first-person remark is a request about one's own case.
             signals = len(weak_rules) + (category == "assistance" and bool(analysis.pii))
             if signals >= corroborating:
                 found.confirmed.add(category)
-                found.sure.add(category)
             elif pack.categories[category].on_borderline == "escalate":
                 found.borderline.add(category)
+        for key, rules in backing.items():
+            # Blocking or reporting a citizen needs a match aimed at someone (where the
+            # category has a target) and corroborated: by another rule of its language, a
+            # hidden spelling or a structural rule. Anything less is held for a person.
+            if (key in aimed or key[0] not in AIMED) and (
+                key in corroborated or len(rules) >= corroborating
+            ):
+                found.sure.add(key[0])
         for category in found.general:
             if pack.categories[category].on_borderline == "escalate":
                 found.borderline.add(category)

@@ -69,6 +69,7 @@ class LexiconEntry:
     file: str
     line: int
     derived: bool = False  # a form or spelling the line stands for besides its own
+    structural: bool = False  # a structural rule's match: two word classes, two signals
 
     @property
     def is_allow(self) -> bool:

@@ -296,4 +296,5 @@ def _entry(rule: StructRule) -> LexiconEntry:
         words=rule.text,
         file=rule.file,
         line=rule.line,
+        structural=True,
     )

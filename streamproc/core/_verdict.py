@@ -13,6 +13,7 @@ from streamproc.core._topics import RELEVANCE_RULE
 
 __all__ = [
     "ACTION_ORDER",
+    "AIMED",
     "CATEGORY_ORDER",
     "CONTEXTUAL",
     "SEVERE_ACTIONS",
@@ -32,6 +33,9 @@ ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
 CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
 CONTEXTUAL: Final = frozenset({"insult", "threat", "hate", "illegal"})
 """Categories whose matches are read in context: aimed at someone, or used generally."""
+AIMED: Final = frozenset({"insult", "threat", "hate"})
+"""Categories whose severe actions need a match aimed at someone (illegal activity is offered,
+not aimed: corroboration alone backs it)."""
 SEVERE_ACTIONS: Final = frozenset({"block", "report_platform", "report_authorities"})
 """Actions against a citizen that need a sure match; otherwise a person decides."""
 
@@ -113,7 +117,7 @@ def escalate_borderline(found: Findings, verdict: Verdict) -> None:
 def held_reason(category: str, held: list[str]) -> str:
     return (
         f"{category}: {', '.join(held)} held for a person"
-        " (not a grave term aimed at someone, nor corroborated by another rule)"
+        " (not a match both aimed at someone and corroborated by another rule)"
     )
 
 

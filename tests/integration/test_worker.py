@@ -32,13 +32,14 @@ pytestmark = pytest.mark.kafka
 
 REMOVE_BLOCK_REPORT = ["remove", "block", "report_platform"]
 THREAT = ["remove", "block", "report_platform", "report_authorities", "escalate"]
+HELD = ["remove", "warn", "escalate"]  # one conditional phrase: severe actions for a person
 
 # (author, role, text, categories, actions): the same author twice shows the strike ladder.
 MIXED = [
     ("a1", "public", "Grazie per le informazioni sul bando ISI, molto utili.", [], ["allow"]),
     ("a2", "public", "Sei uno stronzo, vergognati.", ["insult"], ["remove", "warn"]),
     ("a2", "public", "Che stronzata questa circolare.", ["profanity"], ["remove", "block"]),
-    ("a3", "public", "Ti ammazzo se ti trovo.", ["threat"], THREAT),
+    ("a3", "public", "Ti ammazzo se ti trovo.", ["threat"], HELD),
     (
         "a4",
         "public",
@@ -61,10 +62,11 @@ MIXED = [
         ["remove", "notify_compliance"],
     ),
     ("a7", "public", "Abito a Troia, in provincia di Foggia: i controlli mancano.", [], ["allow"]),
-    ("a8", "public", "I will kill you all", ["threat"], THREAT),
+    ("a8", "public", "I will kill you all, I know where you live", ["threat"], THREAT),
     ("a9", "public", "Offerta: bit.ly/soldi-facili", ["spam"], ["remove"]),
     ("a10", "public", "Chi vuole fare amicizia? scrivetemi", ["off_topic"], ["escalate"]),
-    ("a11", "public", "Negri di merda tornate a casa", ["profanity", "hate"], REMOVE_BLOCK_REPORT),
+    ("a11", "public", "Negri di merda, tornatevene al vostro paese", ["profanity", "hate"],
+     REMOVE_BLOCK_REPORT),
 ]  # fmt: skip
 
 

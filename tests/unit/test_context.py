@@ -35,9 +35,10 @@ def test_no_severe_action_on_one_ambiguous_match(default_engine: Engine, text: s
 @pytest.mark.parametrize(
     "text",
     [
-        "ti ammazzo",  # aimed at the reader
-        "Vengo con il fucile e vediamo se mi rispondete.",  # a grave term
-        "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",  # corroborated
+        "ti ammazzo, so dove abiti",  # aimed at the reader, two rules
+        "Vengo con il fucile e vi faccio vedere io.",  # two rules, aimed at the readers
+        "domani vengo in ufficio e vi brucio la macchina",  # a structural rule: two signals
+        "I will kill you. I know where you live.",
     ],
 )
 def test_severe_actions_when_sure(default_engine: Engine, text: str) -> None:
@@ -45,6 +46,29 @@ def test_severe_actions_when_sure(default_engine: Engine, text: str) -> None:
     assert {"block", "report_platform", "report_authorities", "escalate"} <= set(
         decision["actions"]
     ), decision["reasons"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ti ammazzo",  # aimed, but one phrase alone
+        "Support Mental Health.  Or I'll kill you.",  # a joke as a literal reading cannot tell
+        "I'll kill you if you quote it.",  # a condition after the threat
+        "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",  # not aimed
+        "Io, quelli che fanno la guerra, li ammazzerei tutti!",  # not aimed at anyone here
+        "- Che cosa ottieni incrociando un drago con un frocio?\n- Un megaculo infiammato.",
+        "Only the heavy faggots know.",  # a slur, said of no one addressed
+        "Mi dice: \"Papa', non hai capito niente!\nSpaccio eroina: guadagno molto di piu'\".",
+        "backward, retarded, imbecilic, moronic; spastic, spasmodic, convulsive",  # a word list
+    ],
+)
+def test_severe_actions_are_held_for_a_person_unless_aimed_and_corroborated(
+    default_engine: Engine, text: str
+) -> None:
+    decision = moderate(default_engine, text)
+    assert not SEVERE & set(decision["actions"]), decision["reasons"]
+    assert "escalate" in decision["actions"]
+    assert decision["escalation"] is not None
 
 
 def test_a_held_severe_action_says_why(default_engine: Engine) -> None:
@@ -207,7 +231,7 @@ def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
     )
     assert policy != mini_files()["policy.yaml"]
     engine = Engine(parse_pack(mini_files(**{"policy.yaml": policy})))
-    decision = dict(engine.moderate(comment("ti ammazzo"), MemoryStrikeStore()))
+    decision = dict(engine.moderate(comment("ti ammazzo, so dove abiti"), MemoryStrikeStore()))
     assert "report_authorities" in decision["actions"]
     assert "escalate" in decision["actions"]
     assert decision["escalation"]["urgent"] is True

@@ -91,28 +91,42 @@ def test_replaying_a_comment_adds_no_second_strike(
     assert decide(mini_engine, c, store)["actions"] == ["remove", "warn"]
 
 
+THREAT_ACTIONS = ["remove", "block", "report_platform", "report_authorities", "escalate"]
+HELD = ["remove", "warn", "escalate"]
+
+
 @pytest.mark.parametrize(
     ("text", "actions"),
     [
-        ("ti ammazzo", ["remove", "block", "report_platform", "report_authorities", "escalate"]),
-        (
-            "I will kill you",
-            ["remove", "block", "report_platform", "report_authorities", "escalate"],
-        ),
-        ("sei un figlio di troia", ["remove", "block", "report_platform"]),
-        ("vendo certificati medici falsi", ["remove", "block", "report_platform"]),
+        ("ti ammazzo, so dove abiti", THREAT_ACTIONS),
+        ("I will kill you, I know where you live", THREAT_ACTIONS),
+        ("sei un figlio di troia e un negro", ["remove", "block", "report_platform"]),
+        ("vendo certificati medici falsi e ricette false", ["remove", "block", "report_platform"]),
     ],
 )
-def test_threats_hate_and_illegal_activity_block_at_once(
+def test_threats_hate_and_illegal_activity_block_at_once_when_aimed_and_corroborated(
     mini_engine: Engine, comment: CommentFactory, text: str, actions: list[str]
 ) -> None:
     assert decide(mini_engine, comment(text))["actions"] == actions
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["ti ammazzo", "I will kill you", "sei un figlio di troia", "vendo certificati medici falsi"],
+)
+def test_one_phrase_alone_is_removed_and_its_severe_actions_held_for_a_person(
+    mini_engine: Engine, comment: CommentFactory, text: str
+) -> None:
+    d = decide(mini_engine, comment(text, at="2026-11-18T23:30:00+01:00"))  # out of hours
+    assert d["actions"] == HELD, d["reasons"]
+    assert d["escalation"] is not None and d["escalation"]["urgent"] is True
+    assert any("held for a person" in r for r in d["reasons"])
+
+
 def test_a_first_violation_that_blocks_does_not_say_it_warns(
     mini_engine: Engine, comment: CommentFactory
 ) -> None:
-    d = decide(mini_engine, comment("ti ammazzo"))
+    d = decide(mini_engine, comment("ti ammazzo, so dove abiti"))
     assert "block" in d["actions"] and "warn" not in d["actions"]
     [step] = [r for r in d["reasons"] if "violation within" in r]
     assert step.endswith(": warn (superseded by block)")
