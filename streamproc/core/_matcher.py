@@ -53,6 +53,9 @@ EntryCodes = tuple[int, ...]
 _SPLIT_MIN_LETTERS: Final = 3
 _TOKEN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
+# A word spelled out letter by letter is separated by spaces or one kind of filler ("c a z z o",
+# "m.e.r.d.a", "c-a-z-z-o"), not by format codes or brackets ("a %s (%s)" is not "ass").
+_SPELLED_OUT = re.compile(r"[^\W_]+(?:[\s.\-_*·•|/+~,]+[^\W_]+)*")
 
 
 class Found(NamedTuple):
@@ -240,6 +243,8 @@ class Matcher:
             if _DIGIT.search(original) and not _every_token_has_a_letter(original):
                 continue  # leetspeak folding of a number ("1000"), not a word
             if split:
+                if _SPELLED_OUT.fullmatch(original) is None:
+                    continue
                 obfuscated = True
             else:
                 written = normalized[start:stop]

@@ -72,11 +72,53 @@ def mask(kind: str, value: str) -> str:
     return "***" + compact[-2:]
 
 
+# Addresses of an office, a role or a mailing list, not of a person: the data protection the
+# policy asks for is a person's ("scrivete a urp@…", "bug-wget@gnu.org", "…@lists.debian.org").
+_ROLE_MAILBOXES: Final = frozenset(
+    [
+        "info",
+        "support",
+        "help",
+        "helpdesk",
+        "assistenza",
+        "admin",
+        "webmaster",
+        "postmaster",
+        "hostmaster",
+        "abuse",
+        "noreply",
+        "no-reply",
+        "contact",
+        "contatti",
+        "press",
+        "stampa",
+        "ufficiostampa",
+        "privacy",
+        "dpo",
+        "urp",
+        "segreteria",
+        "protocollo",
+        "security",
+        "bugs",
+    ]
+)
+
+
+def _is_role_address(address: str) -> bool:
+    local, _, domain = address.lower().rpartition("@")
+    return (
+        local in _ROLE_MAILBOXES
+        or local.startswith("bug-")
+        or local.endswith("-bugs")
+        or domain.startswith(("lists.", "list."))
+    )
+
+
 def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
     if "@" not in text:
         return
     for m in _EMAIL.finditer(text):
-        if _is_message_id(text, m.start(), m.end()):
+        if _is_message_id(text, m.start(), m.end()) or _is_role_address(m.group()):
             continue
         try:
             validate_email(m.group(), check_deliverability=False)

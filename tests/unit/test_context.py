@@ -19,10 +19,10 @@ SEVERE = {"block", "report_platform", "report_authorities"}
     "text",
     [
         "Albert Camus wrote that the only serious question is whether to kill yourself or not.",
-        "Tunebo Barro Negro",  # a weak match in each of two lexicons is not corroboration
+        "Pedro Negro",  # a weak match in each of two lexicons is not corroboration
         "So dove abiti, stai attento a quello che scrivi.",  # medium, not aimed at anyone
         "- Se russi ti picchio! - E se ucraino? - Ti merlo!",  # a condition: a person decides
-        "Šmartno ob Paki",  # a place name
+        "Rečica ob Paki",  # a place name
     ],
 )
 def test_no_severe_action_on_one_ambiguous_match(default_engine: Engine, text: str) -> None:
@@ -182,9 +182,48 @@ def test_vat_numbers_as_people_write_them(default_engine: Engine, text: str, kin
 
 
 def test_a_term_inside_a_name_is_for_a_person(default_engine: Engine) -> None:
-    decision = moderate(default_engine, "Šmartno ob Paki")
+    decision = moderate(default_engine, "Rečica ob Paki")
     assert decision["actions"] == ["escalate"]
     assert any("part of a name" in r for r in decision["reasons"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Giudeo-arabo",  # names of languages (ISO 639, as the Italian translations give them)
+        "Arabo giudeo-iracheno",
+        "Tunebo Barro Negro",
+        "Hmong; Mong",
+        "Šmartno ob Paki",  # places (ISO 3166-2)
+        "Phuket",
+        "Jizzax",
+        "Impossibile connettersi a %s:%s (%s).",  # "a %s (%s" is not a word spelled out
+        "errore durante la connessione a '%s': %s",
+        "Segnalare i bug a <bug-make@gnu.org>",  # a mailing list's address, nobody's own
+        "Report-Msgid-Bugs-To: pgsql-bugs@lists.postgresql.org",
+        "Per informazioni scrivete a urp@inail.it",
+    ],
+)
+def test_names_format_codes_and_role_addresses_are_clean(default_engine: Engine, text: str) -> None:
+    decision = moderate(default_engine, text)
+    assert decision["actions"] == ["allow"], decision["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("sei un c a z z o", "profanity.it.cazz*"),
+        ("m.e.r.d.a", "profanity.it.merd*"),
+        ("s_t_r_o_n_z_o", "insult.it.stronzo"),
+        ("f u c k you", "profanity.en.fuck*"),
+        ("scrivimi a mario.rossi@example.com", "pii.email"),  # a person's address still is
+        ("sporco giudeo", "hate.it.sporco_giudeo"),
+    ],
+)
+def test_what_those_exceptions_leave_caught(default_engine: Engine, text: str, rule: str) -> None:
+    decision = moderate(default_engine, text)
+    assert rule in [m["rule"] for m in decision["matches"]]
+    assert "remove" in decision["actions"]
 
 
 def test_context_reads_the_sentence_of_the_match() -> None:
