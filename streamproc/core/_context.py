@@ -48,6 +48,17 @@ _PREDICATE: Final = re.compile(
 )
 
 
+# Right before the match: the writer says it of themselves ("non sono un idiota completo", "I'm
+# an idiot", "mi sento un cretino"): self-mockery insults no one.
+_SELF: Final = re.compile(
+    # "sono" is also "they are" ("sono idioti quelli..."): only "sono un/una" is the writer.
+    r"(?:\bsono\s+(?:(?:proprio|solo|davvero|veramente|stato|stata)\s+)?(?:un|uno|una|un')|"
+    r"\b(?:siamo|mi sento|ci sentiamo|i'm|im|i am|we're|we are|i feel like|i felt like))\s*"
+    r"(?:(?:proprio|solo|davvero|veramente|stati|just|really|such|so|a|an|the|un|uno|una|un'|"
+    r"dei|degli|delle|gran|grande|complete|total|completo|completa)\s*){0,3}$"
+)
+
+
 # In the match's sentence: a condition ("se russi ti picchio", "I'll kill you if you quote
 # it"). A conditional threat is still a threat, so this only holds back the severe actions for
 # a person.
@@ -84,6 +95,8 @@ def match_context(text: str, start: int, end: int) -> MatchContext:
         return MatchContext(False, cue.group())
     if _in_name(text[begin:start], text[start:end]):
         return MatchContext(False, "part of a name")
+    if _SELF.search(before[-40:]) is not None:
+        return MatchContext(False, "said of oneself")
     predicated = _PREDICATE.search(before[-40:]) is not None
     return MatchContext(
         predicated or _TARGET.search(sentence) is not None,

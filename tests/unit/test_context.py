@@ -71,6 +71,14 @@ def test_severe_actions_are_held_for_a_person_unless_aimed_and_corroborated(
     assert decision["escalation"] is not None
 
 
+@pytest.mark.parametrize(
+    "text", ["sono idioti quelli dell'ufficio", "Quelli dell'INAIL sono degli idioti."]
+)
+def test_sono_of_others_is_not_said_of_oneself(default_engine: Engine, text: str) -> None:
+    # "sono" is "I am" and "they are": only "sono un/una" is the writer speaking of themselves.
+    assert moderate(default_engine, text)["actions"] == ["remove", "warn"]
+
+
 def test_a_held_severe_action_says_why(default_engine: Engine) -> None:
     decision = moderate(default_engine, "Spero che crepiate tutti.")
     assert decision["actions"] == ["remove", "warn", "escalate"]
@@ -87,6 +95,9 @@ def test_a_held_severe_action_says_why(default_engine: Engine) -> None:
         "Mi ha dato dello stronzo davanti a tutti.",  # reported, without "che"
         "He said you are an idiot and left the meeting.",
         "My colleague called me an idiot in front of everyone.",
+        "Non sono un idiota completo -- alcune parti mancano.",  # said of oneself
+        "I'm an idiot. At least this bug took only five minutes to find.",
+        "Mi sento proprio un cretino.",
     ],
 )
 def test_words_used_generally_are_for_a_person_not_removed(
