@@ -32,6 +32,7 @@ from streamproc.core._models import (
     validate_comment,
 )
 from streamproc.core._normalize import OffsetMap, fold_char, normalize, plain_form
+from streamproc.core._pace import pausing
 from streamproc.core._pack import PackCheck, check_pack, inspect_pack, load_pack, parse_pack
 from streamproc.core._packfiles import (
     DEFAULT_PACK_PATH,
@@ -123,6 +124,7 @@ __all__ = [
     "normalize",
     "overturn_strike",
     "parse_pack",
+    "pausing",
     "plain_form",
     "read_pack_files",
     "record_strike",

@@ -15,6 +15,7 @@ import re
 from typing import Final
 
 from streamproc.core._normalize import normalize
+from streamproc.core._pace import paced
 from streamproc.core._policy import CONFIDENCES, SEVERITIES, LexiconEntry, MatchKind, PackIssue
 
 __all__ = ["ITALIAN_SUFFIXES", "derived_forms", "parse_lexicon"]
@@ -92,7 +93,7 @@ def parse_lexicon(
     entries: list[LexiconEntry] = []
     seen: dict[tuple[str, str], int] = {}
     listed = _listed(text)  # a line of its own wins over another line's derived form
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in paced(enumerate(text.splitlines(), start=1)):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -173,7 +174,7 @@ def parse_lexicon(
 def _listed(text: str) -> set[tuple[str, str]]:
     """(kind, words) of every line of a lexicon as written."""
     out: set[tuple[str, str]] = set()
-    for raw in text.splitlines():
+    for raw in paced(text.splitlines()):
         stripped = raw.strip()
         if stripped and not stripped.startswith("#"):
             parsed = _parse_pattern(_compound_spellings(_split_entry(stripped)[0])[0])

@@ -33,6 +33,7 @@ from streamproc.core._normalize import (
     prepare,
     squeeze_runs,
 )
+from streamproc.core._pace import paced
 from streamproc.core._policy import LexiconEntry
 
 __all__ = [
@@ -94,11 +95,11 @@ class Matcher:
     ) -> None:
         self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         codes: dict[str, list[int]] = {}
-        for index, entry in enumerate(self.entries):
+        for index, entry in paced(enumerate(self.entries)):
             for key, split in _keys(entry):
                 codes.setdefault(key, []).append(entry_code(index, split))
         automaton = ahocorasick.Automaton()
-        for key, values in codes.items():
+        for key, values in paced(codes.items()):
             automaton.add_word(key, tuple(values))
         for letter in "abcdefghijklmnopqrstuvwxyz":
             automaton.add_word(letter * 3, RUN_TRIGGER)
@@ -149,7 +150,7 @@ class Matcher:
         decision alone (split-letter variants never are: they are obfuscation)."""
         return frozenset(
             value
-            for value in self.values
+            for value in paced(self.values)
             if value not in self.anchored
             and all(not code & 1 and inert_entry(self.entries[code >> 1]) for code in value)
         )
