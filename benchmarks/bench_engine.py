@@ -35,7 +35,7 @@ from typing import Any
 import ahocorasick
 import orjson
 
-from benchmarks.corpus import ndjson_lines, synthetic_terms
+from benchmarks.corpus import DICTIONARIES, ndjson_lines, real_terms, synthetic_terms
 from benchmarks.progress import Reporter
 from benchmarks.report import ratio
 from streamproc.core import (
@@ -67,9 +67,11 @@ def one_cpu() -> Iterator[str]:
         os.sched_setaffinity(0, before)
 
 
-def big_pack_files(terms: int) -> dict[str, str]:
+def big_pack_files(terms: int, real: bool = False) -> dict[str, str]:
+    """The default pack with ``terms`` more lexicon entries: pseudo-words, or real Italian and
+    English words (:func:`benchmarks.corpus.real_terms`) that the benchmark comments do not use."""
     files = read_pack_files(DEFAULT_PACK_PATH)
-    extra = "\n".join(synthetic_terms(terms))
+    extra = "\n".join(real_terms(terms) if real else synthetic_terms(terms))
     files["lexicons/en/off_topic.txt"] = files.get("lexicons/en/off_topic.txt", "") + "\n" + extra
     return files
 
@@ -142,7 +144,7 @@ from streamproc.core import Matcher, parse_pack
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
-pack = parse_pack(big_pack_files(int(sys.argv[1])))
+pack = parse_pack(big_pack_files(int(sys.argv[1]), sys.argv[2] == "real"))
 before = rss()
 started = time.perf_counter()
 matcher = Matcher(pack.entries, link_words=pack.links.shorteners)
@@ -153,10 +155,10 @@ print(json.dumps({"seconds": seconds, "rss_bytes": rss() - before,
 """
 
 
-def measure_build(terms: int) -> dict[str, float]:
+def measure_build(terms: int, real: bool = False) -> dict[str, float]:
     """Automaton build time and memory for the big lexicon, in a fresh interpreter."""
     out = subprocess.run(
-        [*python_argv(), "-c", _BUILD_PROBE, str(terms)],
+        [*python_argv(), "-c", _BUILD_PROBE, str(terms), "real" if real else "synthetic"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -179,6 +181,7 @@ class EngineOptions:
     repeats: int
     lexicons: tuple[int, ...]  # synthetic terms added to the default pack
     stage_count: int
+    real_lexicons: tuple[int, ...] = ()  # real words added instead (the Debian word lists)
 
     @classmethod
     def for_mode(cls, quick: bool) -> EngineOptions:
@@ -188,13 +191,15 @@ class EngineOptions:
             count=200_000,
             rounds=3,
             repeats=5,
-            lexicons=(1_000, 10_000, 100_000),
+            lexicons=(1_000, 10_000, 100_000, 1_000_000),
             stage_count=50_000,
+            real_lexicons=(100_000,) if all(Path(d).exists() for d in DICTIONARIES) else (),
         )
 
 
-def _lexicon_label(terms: int) -> str:
-    return f"lexicon_{terms // 1000}k"
+def _lexicon_label(terms: int, real: bool = False) -> str:
+    size = f"{terms // 1_000_000}m" if terms >= 1_000_000 else f"{terms // 1000}k"
+    return f"lexicon_{'real_' if real else ''}{size}"
 
 
 def measure_setup(pack: Any, lines: list[bytes], options: EngineOptions) -> dict[str, Any]:
@@ -358,17 +363,21 @@ def run_engine(quick: bool, reporter: Reporter) -> dict[str, Any]:
             f"{default['baseline_per_s']:,.0f}/s, ratio {default['ratio']:.2f}"
         )
         lexicon.append({**default, "label": "default pack"})
-        for terms in options.lexicons:
-            label = _lexicon_label(terms)
-            reporter.step(f"engine: {terms:,} extra lexicon terms")
-            setup = measure_setup(parse_pack(big_pack_files(terms)), lines, options)
-            build = measure_build(terms)
+        sizes = [(t, False) for t in options.lexicons] + [(t, True) for t in options.real_lexicons]
+        for terms, real in sizes:
+            label = _lexicon_label(terms, real)
+            words = "real Italian and English words" if real else "extra lexicon terms"
+            reporter.step(f"engine: {terms:,} {words}")
+            setup = measure_setup(parse_pack(big_pack_files(terms, real)), lines, options)
+            build = measure_build(terms, real)
             setup["build"] = build
             figures[label] = setup
-            lexicon.append({**setup, "label": label, "build_seconds": build["seconds"]})
+            lexicon.append(
+                {**setup, "label": label, "build_seconds": build["seconds"], "real": real}
+            )
             ratios[f"engine.{label}"] = ratio(
                 setup["ratio"],
-                f"engine ÷ bare loop, both with {terms:,} extra terms in their automaton",
+                f"engine ÷ bare loop, both with {terms:,} {words} in their automaton",
             )
             reporter.log(
                 f"{label}: engine {setup['engine_per_s']:,.0f}/s, baseline "

@@ -25,10 +25,29 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
 
 def lexicon_scaling(points: list[dict[str, Any]], path: Path) -> Path:
     plt = _pyplot()
+    real = [p for p in points if p.get("real")]
+    points = [p for p in points if not p.get("real")]
     terms = [p["terms"] for p in points]
     fig, ax = plt.subplots(figsize=(6.4, 4))
     ax.plot(terms, [p["engine_per_s"] for p in points], "o-", label="engine")
     ax.plot(terms, [p["baseline_per_s"] for p in points], "s--", label="bare loop (baseline)")
+    if real:  # real words instead of pseudo-words: a point each, not part of the line
+        ax.plot(
+            [p["terms"] for p in real],
+            [p["engine_per_s"] for p in real],
+            "D",
+            color="C0",
+            mfc="none",
+            label="engine, real words",
+        )
+        ax.plot(
+            [p["terms"] for p in real],
+            [p["baseline_per_s"] for p in real],
+            "D",
+            color="C1",
+            mfc="none",
+            label="bare loop, real words",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("lexicon terms")
     ax.set_ylabel("comments/s on one core")
