@@ -37,7 +37,14 @@ import ahocorasick
 
 from streamproc.core._matcher import Found
 from streamproc.core._models import LEXICON_CATEGORIES
-from streamproc.core._normalize import OffsetMap, ScanForm, normalize, plain_form, prepare
+from streamproc.core._normalize import (
+    OffsetMap,
+    ScanForm,
+    fold,
+    normalize,
+    plain_form,
+    prepare,
+)
 from streamproc.core._policy import (
     CONFIDENCES,
     SEVERITIES,
@@ -377,7 +384,7 @@ class RuleMatcher:
         out: list[tuple[int, int]] = []
         for m in _VOCATIVE.finditer(text):
             word = m.group(1)
-            if word[0].isupper() and normalize(word).strip(" ") not in self._not_names:
+            if word[0].isupper() and fold(word) not in self._not_names:  # Sì is si
                 out.append(m.span(1))
         return out
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from streamproc.core import Engine, MemoryStrikeStore, check_pack, parse_pack
+from streamproc.core import (
+    DEFAULT_PACK_PATH,
+    Engine,
+    MemoryStrikeStore,
+    check_pack,
+    parse_pack,
+    read_pack_files,
+)
+from streamproc.core._normalize import scan_form
 from streamproc.core._policy import PackIssue
 from streamproc.core._rules import parse_rules
 from tests.unit.conftest import CommentFactory, mini_files
@@ -353,3 +361,69 @@ def test_a_builtin_second_class_leaves_the_anchor_to_the_first() -> None:
         ("insult.it.x", 0, 12)
     ]
     assert moderate(engine, "@mario porco")["actions"] == ["allow"]  # in order only
+
+
+# --- the default pack's vocatives --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("@mario porco", "insult.it.mention"),
+        ("@mario, stupido somaro!", "insult.it.mention"),
+        ("Mario, porco", "insult.it.name_vocative"),
+        ("Grazie di niente. Luca, povero scemo", "insult.it.name_vocative"),
+        ("@john pig", "insult.en.mention"),
+        ("John, pig", "insult.en.name_vocative"),
+        ("John, filthy swine", "insult.en.name_vocative"),
+        # lexicon phrases and the other rules already say these: they keep their own rule
+        ("Mario, sei una cozza", "insult.it.sei_una_cozza"),
+        ("@luca sei una vacca", "insult.it.sei_una_vacca"),
+        ("Luca, porco che non sei altro", "insult.it.porco_che_non_sei_altro"),
+        ("John, you pig", "insult.en.you_pig"),
+        ("Mary, you filthy cow", "insult.en.vocative"),
+    ],
+)
+def test_vocatives_are_insults(default_engine: Engine, text: str, rule: str) -> None:
+    decision = moderate(default_engine, text)
+    assert [m["rule"] for m in decision["matches"]] == [rule]
+    assert decision["actions"] == ["remove", "warn"], decision["reasons"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la vacca pascola",
+        "Mario, la vacca è nel prato",
+        "il porco è nel recinto",
+        "Mario, una vacca è scappata dal recinto",  # an article: nobody is called a cow
+        "Mario, il maiale arrosto è pronto",
+        "Luca, maiale o pollo stasera?",  # maiale is food as often: no vocative term
+        "Sì, porca vacca che caldo",  # a stop word is no name; the allowlist holds porca vacca
+        "Ok, vacche e maiali nella stalla",
+        "Ho scritto a Mario, porco e vacca sono al mercato",  # not opening the sentence
+        "@mario. Porco e vacca, che giornata",  # the mention is another sentence
+        "scrivi a info@mario.it: vacca e vitello in vendita",  # an e-mail address
+        "Well, pig farming is hard work",
+        "@john the pig is in the pen",
+        "John, pig out with us tonight",  # the allowlist holds pig out
+        "John, the cow is in the barn",
+    ],
+)
+def test_vocative_look_alikes_stay_clean(default_engine: Engine, text: str) -> None:
+    decision = moderate(default_engine, text)
+    assert "insult" not in decision["categories"], decision["matches"]
+
+
+def test_vocatives_cost_nothing_without_an_anchor(default_engine: Engine) -> None:
+    # a mention and a name with a comma but no term of the rules: the automaton has no hit
+    # to hand to the rules, so the comment is decided on the fast path
+    for text in ("@mario grazie mille", "Mario, grazie mille", "John, thanks a lot"):
+        form = scan_form(text)
+        assert not list(default_engine.matcher.automaton.iter(form.prepared))
+        assert moderate(default_engine, text)["actions"] == ["allow"]
+
+
+def test_the_default_rules_check_clean() -> None:
+    issues = check_pack(read_pack_files(DEFAULT_PACK_PATH))
+    assert not [i for i in issues if i.file.startswith("rules/")], issues
