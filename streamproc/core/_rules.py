@@ -268,6 +268,15 @@ class RuleMatcher:
             if rule.between is not None
         }
         self._not_names = frozenset(not_names)
+        # Per rule, in file order: its entry and its built-in class ("" if none).
+        self._plan = tuple(
+            (
+                rule,
+                self._entries[rule.rule],
+                next((c for c in (rule.first, rule.second) if c in BUILTIN_CLASSES), ""),
+            )
+            for rule in self.rules
+        )
         needed = {
             c for rule in self.rules for c in (rule.first, rule.second) if c not in BUILTIN_CLASSES
         }
@@ -309,24 +318,25 @@ class RuleMatcher:
                 spans.setdefault(class_name, []).append(span)
         out: list[Found] = []
         builtins: dict[str, list[tuple[int, int]]] = {}
-        for rule in self.rules:
+        for rule, entry, builtin in self._plan:
             firsts, seconds = spans.get(rule.first), spans.get(rule.second)
-            if rule.first in BUILTIN_CLASSES or rule.second in BUILTIN_CLASSES:
+            if builtin:
                 # Looked for only now that the rule's word class is in the text.
-                builtin_first = rule.first in BUILTIN_CLASSES
-                builtin, terms = (rule.first, seconds) if builtin_first else (rule.second, firsts)
+                builtin_first = builtin == rule.first
+                terms = seconds if builtin_first else firsts
                 if not terms:
                     continue
-                if builtin not in builtins:
-                    builtins[builtin] = self._builtin_spans(builtin, form.text)
-                if not builtins[builtin]:
+                found = builtins.get(builtin)
+                if found is None:
+                    found = builtins[builtin] = self._builtin_spans(builtin, form.text)
+                if not found:
                     continue
                 if offsets is None:
                     offsets = _offset_map(form)
                 for start, stop in self._builtin_pairs(
-                    rule, form.text, offsets, terms, builtins[builtin], builtin_first
+                    rule, form.text, offsets, terms, found, builtin_first
                 ):
-                    out.append(Found(self._entries[rule.rule], start, stop, False))
+                    out.append(Found(entry, start, stop, False))
                 continue
             if not firsts or not seconds:
                 continue
@@ -334,11 +344,7 @@ class RuleMatcher:
                 if offsets is None:
                     offsets = _offset_map(form)
                 start, stop = min(a.start, b.start), max(a.stop, b.stop)
-                out.append(
-                    Found(
-                        self._entries[rule.rule], offsets.origin(start), offsets.origin(stop), False
-                    )
-                )
+                out.append(Found(entry, offsets.origin(start), offsets.origin(stop), False))
         return out
 
     def protects(self, allow: LexiconEntry) -> bool:
