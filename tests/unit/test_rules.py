@@ -427,3 +427,22 @@ def test_vocatives_cost_nothing_without_an_anchor(default_engine: Engine) -> Non
 def test_the_default_rules_check_clean() -> None:
     issues = check_pack(read_pack_files(DEFAULT_PACK_PATH))
     assert not [i for i in issues if i.file.startswith("rules/")], issues
+
+
+@pytest.mark.parametrize(
+    ("text", "actions"),
+    [
+        ("tu, porca miseria, non ascolti mai", ["allow"]),
+        ("voi, porca vacca, siete sempre in ritardo", ["allow"]),
+        ("you are the garbage man this week", ["allow"]),
+        ("you are just trash talking now", ["allow"]),
+        ("tu, porca, non ascolti mai", ["remove", "warn"]),
+        ("voi, porche, siete sempre in ritardo", ["remove", "warn"]),
+        ("you are such garbage", ["remove", "warn"]),
+        ("you are just trash", ["remove", "warn"]),
+    ],
+)
+def test_the_default_allowlist_holds_rule_words(
+    default_engine: Engine, text: str, actions: list[str]
+) -> None:
+    assert moderate(default_engine, text)["actions"] == actions
