@@ -291,6 +291,7 @@ def builtin_engine() -> Engine:
         ("  Luca,  lurido maiale", "insult.it.vocative", (2, 22)),
         ("Che dire. Anna, vacca", "insult.it.vocative", (10, 21)),
         ("Niccolò, vacca", "insult.it.vocative", (0, 14)),
+        ("Anna-Maria, vacca", "insult.it.vocative", (0, 17)),
         ("Mario, p0rco", "insult.it.vocative", (0, 12)),
     ],
 )
