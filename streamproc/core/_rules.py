@@ -68,8 +68,9 @@ BUILTIN_CLASSES: Final = {
 # An @ that opens a word (not an e-mail address), then the handle: letters, digits, _ and dots
 # inside it ("@mario.rossi", not the full stop after "@mario.").
 _MENTION: Final = re.compile(r"(?<![\w@.])@\w+(?:\.\w+)*")
-# A word (letters, one inner hyphen) opening the text or a sentence, then a comma.
-_VOCATIVE: Final = re.compile(r"(?:^|(?<=[.!?;\n]))\s*([^\W\d_]+(?:-[^\W\d_]+)?)\s*,")
+# A word (letters, one inner hyphen) then a comma, tried where the text or a sentence opens
+# (matching there only is twice as fast as a search with a look-behind).
+_VOCATIVE: Final = re.compile(r"\s*([^\W\d_]+(?:-[^\W\d_]+)?)\s*,")
 _SENTENCE_END: Final = re.compile(r"[.!?;\n]")
 
 
@@ -388,10 +389,14 @@ class RuleMatcher:
         if "," not in text:
             return []
         out: list[tuple[int, int]] = []
-        for m in _VOCATIVE.finditer(text):
-            word = m.group(1)
-            if word[0].isupper() and fold(word) not in self._not_names:  # Sì is si
-                out.append(m.span(1))
+        opening = [0]
+        opening.extend(m.end() for m in _SENTENCE_END.finditer(text))
+        for at in opening:
+            m = _VOCATIVE.match(text, at)
+            if m is not None and (not out or out[-1] != m.span(1)):  # ".\n" opens it twice
+                word = m.group(1)
+                if word[0].isupper() and fold(word) not in self._not_names:  # Sì is si
+                    out.append(m.span(1))
         return out
 
     def _builtin_pairs(

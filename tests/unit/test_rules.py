@@ -292,6 +292,7 @@ def builtin_engine() -> Engine:
         ("Che dire. Anna, vacca", "insult.it.vocative", (10, 21)),
         ("Niccolò, vacca", "insult.it.vocative", (0, 14)),
         ("Anna-Maria, vacca", "insult.it.vocative", (0, 17)),
+        ("Ciao.\n\nMario, porco", "insult.it.vocative", (7, 19)),
         ("Mario, p0rco", "insult.it.vocative", (0, 12)),
     ],
 )
