@@ -117,7 +117,11 @@ class Engine:
             link_words=pack.links.shorteners,
             rule_keys=anchor_keys(pack.rules, pack.rule_classes),
         )
-        self._rules = RuleMatcher(pack.rules, pack.rule_classes) if pack.rules else None
+        self._rules = (
+            RuleMatcher(pack.rules, pack.rule_classes, not_names=pack.stopwords)
+            if pack.rules
+            else None
+        )
         self._anchored = self.matcher.anchored
         self._automaton = self.matcher.automaton
         self._links = LinkScanner(pack.links)
@@ -163,7 +167,8 @@ class Engine:
         if self._rules is not None and any(
             v == RULE_TRIGGER or v in self._anchored for _, v in hits
         ):
-            found = _with_rule_matches(found, self._rules.find(form))
+            allowed = self.matcher.allowed_spans(form.prepared, hits)
+            found = _with_rule_matches(found, self._rules.find(form, allowed))
         pii = find_pii(form.text, self.pack.phone_region) if suspect else []
         links = self._link_matches(form.text) if link else []
         return Analysis(found, pii, links)

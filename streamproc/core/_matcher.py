@@ -168,6 +168,36 @@ class Matcher:
             codes += len(value)
         return codes < corroborate
 
+    def allowed_spans(
+        self, normalized: str, hits: Sequence[tuple[int, object]]
+    ) -> list[tuple[int, int]]:
+        """The normalized spans of the allowlist entries among ``hits`` on ``normalized`` (the
+        same spans :meth:`find` protects lexicon matches with; structural rules use them too)."""
+        out: list[tuple[int, int]] = []
+        entries = self.entries
+        for end, value in hits:
+            if type(value) is tuple:
+                for code in value:
+                    entry = entries[code >> 1]
+                    if entry.is_allow:
+                        out.append(_word_span(entry, bool(code & 1), normalized, end))
+        return out
+
+    def allow_cover(self, words: str) -> LexiconEntry | None:
+        """An allowlist entry whose match covers the whole of ``words`` (normalized, single
+        spaced) wherever they are written, or None: a rule's class phrase it covers can only
+        match when obfuscated (``policy check`` says so)."""
+        text = " " + words + " "
+        for end, value in self.automaton.iter(text):
+            if type(value) is tuple:
+                for code in value:
+                    entry: LexiconEntry = self.entries[code >> 1]
+                    if entry.is_allow and not code & 1:
+                        start, stop = _word_span(entry, False, text, end)
+                        if start <= 1 and len(text) - 1 <= stop:
+                            return entry
+        return None
+
     def find(self, form: ScanForm, hits: Sequence[tuple[int, object]]) -> tuple[list[Found], bool]:
         """Resolve the automaton's ``hits`` on ``form.prepared``: the lexicon matches, and
         whether a link trigger fired."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamproc.core._lexicon import parse_lexicon
+from streamproc.core._matcher import Matcher
 from streamproc.core._models import ACTIONS, LEXICON_CATEGORIES
 from streamproc.core._packfiles import DEFAULT_PACK_PATH, digest, read_pack_files
 from streamproc.core._policy import (
@@ -28,7 +29,7 @@ from streamproc.core._policyfile import (
     parse_links,
     parse_replies,
 )
-from streamproc.core._rules import anchor_keys, parse_rules
+from streamproc.core._rules import RuleMatcher, anchor_keys, parse_rules
 from streamproc.core._topics import parse_stopwords, parse_topics
 from streamproc.core._yamlfile import YamlSyntaxError, load_located
 
@@ -237,18 +238,46 @@ def inspect_pack(files: Mapping[str, str]) -> PackCheck:
     pack, issues = _collect(files)
     if pack is None:
         return PackCheck(None, issues)
-    from streamproc.core._matcher import Matcher  # the automaton is built to check the allowlist
 
     matcher = Matcher(
         pack.entries,
         link_words=pack.links.shorteners,
         rule_keys=anchor_keys(pack.rules, pack.rule_classes),
     )
+    rules = RuleMatcher(pack.rules, pack.rule_classes)
     issues += [
         PackIssue(e.file, e.line, "allowlist entry protects no banned pattern", "warning")
         for e in matcher.inert_allow_entries()
+        if not rules.protects(e)  # it cancels the rule matches of a class phrase it holds
     ]
+    issues += _allowlisted_class_phrases(pack, matcher)
     return PackCheck(pack, issues, matcher.key_count)
+
+
+def _allowlisted_class_phrases(pack: PolicyPack, matcher: Matcher) -> list[PackIssue]:
+    """A warning for each rule class phrase that an allowlist entry covers wherever it is
+    written: the rule never matches it unless obfuscated (prefix phrases aside)."""
+    out: list[PackIssue] = []
+    seen: set[tuple[str, str]] = set()
+    for rule in pack.rules:
+        for class_name in (rule.first, rule.second):
+            for key in pack.rule_classes.get(class_name, ()):
+                if (class_name, key) in seen or not key.endswith(" "):
+                    continue
+                seen.add((class_name, key))
+                allow = matcher.allow_cover(key.strip(" "))
+                if allow is not None:
+                    out.append(
+                        PackIssue(
+                            rule.file,
+                            rule.line,
+                            f"{class_name.partition(':')[2]} {key.strip()!r} lies inside the"
+                            f" allowlist entry at {allow.file}:{allow.line}: {rule.rule} never"
+                            " matches it unless obfuscated",
+                            "warning",
+                        )
+                    )
+    return out
 
 
 def check_pack(files: Mapping[str, str]) -> list[PackIssue]:

@@ -85,7 +85,7 @@ class StructRule:
     lang: str
     severity: str
     confidence: str
-    first: str  # class names qualified by language ("it:@address")
+    first: str  # class names qualified by language ("it:@address"), built-ins bare ("@mention")
     second: str
     ordered: bool  # the first class before the second (a predicate), else either order
     within: int  # at most this many words between the two
