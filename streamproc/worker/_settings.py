@@ -43,6 +43,11 @@ class WorkerSettings:
     session_timeout: float = env_field(
         "STREAMPROC_SESSION_TIMEOUT", 10.0, "seconds until a silent worker's partitions move"
     )
+    idle_timeout: float = env_field(
+        "STREAMPROC_IDLE_TIMEOUT",
+        30.0,
+        "seconds a group member may read nothing with records waiting before it rejoins (0: never)",
+    )
     shutdown_timeout: float = env_field(
         "STREAMPROC_SHUTDOWN_TIMEOUT", 20.0, "seconds a graceful stop may take"
     )
