@@ -2,23 +2,27 @@
 
 The fetch watchdog (:mod:`._watchdog`) reads again a partition that stopped while the consumer
 fetches. It cannot see a worker on which *every* partition stands still: the flow stopped and
-the partitions paused by a rebalance whose callbacks never resumed them (Faust's
-``Recovery.on_rebalance`` and ``_resume_streams`` return early on a generation mismatch), a
-recovery that never ends, a fetcher that returns nothing; nor a worker left holding no
+the partitions paused by a rebalance whose callbacks did not resume them (Faust's
+``Recovery.on_rebalance``, ``_resume_streams`` and ``on_recovery_completed`` return early when
+they see a newer generation, counting on the next rebalance to resume), a recovery that never
+ends, a fetcher that returns nothing; nor a worker left holding no
 partition while the group's partitions are read by nobody. The lag gauges do not show it
 either: the highwaters they use come from the fetches that stopped.
 
 So every two seconds :class:`IdleJudge` looks at what the worker holds and how far it has
 decided each partition. Once nothing of it has moved for ``timeout`` seconds (``10 x timeout``
-while Faust recovers the strikes table) while the worker is a group member, the broker is asked
-whether records are waiting: on the partitions it holds (end offsets against what it decided),
-or, holding none, on the group's partitions whose committed offsets did not move between two
-such checks. If some are, the worker rejoins the group (aiokafka revokes and assigns again, and
-Faust's callbacks resume every partition; a static member that is not the leader gets its
-partitions back without a rebalance of the others). Idle again soon after a rejoin, it exits
-(70) so that its supervisor restarts it: with ``--instance-id`` the restarted worker keeps its
-assignment. Each recovery is counted (``streamproc_idle_recoveries_total{action}``) and logged
-once; a comment read again is decided again, the same way, never lost.
+while Faust recovers the strikes table) while the worker is a group member, it reads from the
+broker where each partition ends, and again a ``timeout`` later: records that were there at
+the first look and are still undecided at the second, on partitions that did not move, mean
+the worker reads nothing (a comment that arrives on a quiet topic just before a look is
+decided long before the next). Holding no partition, it makes the same two looks at the
+group's committed offsets: partitions nobody reads. Then the worker rejoins the group
+(aiokafka revokes and assigns again, and Faust's callbacks resume every partition; a static
+member that is not the leader gets its partitions back without a rebalance of the others).
+Idle again soon after a rejoin, it exits (70) so that its supervisor restarts it: with
+``--instance-id`` the restarted worker keeps its assignment. Each recovery is counted
+(``streamproc_idle_recoveries_total{action}``) and logged once; a failed look (the broker
+away) starts the judgement again. A comment read again is decided again, the same way.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ log = logging.getLogger("streamproc.worker")
 #: While Faust recovers the strikes table the comment partitions are paused on purpose: a large
 #: table may take a while, so only this many times the idle timeout counts as stuck.
 RECOVERY_FACTOR = 10.0
-#: Idle again within this many idle timeouts of a rejoin: the rejoin did not help, restart.
-ESCALATE_FACTOR = 3.0
+#: Idle again within this many idle timeouts of a rejoin (a new stretch takes two): the rejoin
+#: did not help, restart.
+ESCALATE_FACTOR = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,56 +59,72 @@ class IdleSample:
 
 
 class IdleJudge:
-    """The decision, without I/O: :meth:`observe` every look; when it says so, ask the broker
-    how many records wait and let :meth:`decide` say what to do."""
+    """The decision, without I/O. :meth:`observe` at every look; once it says so, read from the
+    broker where each partition stands and where it ends, and let :meth:`decide` say what to
+    do; :meth:`failed` if the broker could not say."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._key: tuple[Any, ...] | None = None
-        self._since = 0.0  # when the current still stretch began
+        self._since = 0.0  # when the current still stretch began, or the last look
+        self._baseline: tuple[Mapping[TP, int], Mapping[TP, int]] | None = None
         self._rejoined_at: float | None = None
 
     def observe(self, now: float, sample: IdleSample) -> bool:
-        """True once nothing the worker holds has moved for long enough (time to ask)."""
+        """True once nothing the worker holds has moved for long enough (time to look)."""
         if self.timeout <= 0:
             return False
         if not sample.member:  # joining: aiokafka is at work, nothing to judge yet
-            self._key = None
+            self._key, self._baseline = None, None
             return False
         key = (sample.held, tuple(sorted(sample.positions.items(), key=repr)))
         if key != self._key:
-            self._key, self._since = key, now
+            self._key, self._since, self._baseline = key, now, None
             return False
         limit = self.timeout * (RECOVERY_FACTOR if sample.in_recovery else 1.0)
         return now - self._since >= limit
 
-    def decide(self, now: float, waiting: int) -> str | None:
-        """``waiting`` records the worker should have read: None (nothing waits: a quiet
-        topic), ``"rejoin"``, or ``"restart"`` when a rejoin did not help."""
-        self._since = now  # the next question comes after another full stretch
+    def decide(
+        self, now: float, positions: Mapping[TP, int], ends: Mapping[TP, int]
+    ) -> tuple[str | None, int]:
+        """What to do, and how many records nobody read since the last look: records that were
+        already there then, on partitions that have not moved since (on a quiet topic a comment
+        may arrive just before a look: it must still be unread a whole stretch later). The
+        first look of a stretch only takes the baseline. ``"rejoin"``, or ``"restart"`` when a
+        rejoin did not help; None while nothing is stuck."""
+        waiting = unread(self._baseline, positions, ends)
+        self._since, self._baseline = now, (dict(positions), dict(ends))
         if waiting <= 0:
-            return None
+            return None, 0
+        self._baseline = None  # after a recovery, judge from scratch
         recent = self._rejoined_at is not None and (
             now - self._rejoined_at <= self.timeout * ESCALATE_FACTOR
         )
         if recent:
-            return "restart"
+            return "restart", waiting
         self._rejoined_at = now
-        return "rejoin"
+        return "rejoin", waiting
+
+    def failed(self, now: float) -> None:
+        """The broker did not answer (an outage): judge again from scratch once it does."""
+        self._since, self._baseline = now, None
 
 
 def unread(
-    previous: Mapping[TP, int] | None, committed: Mapping[TP, int], ends: Mapping[TP, int]
+    baseline: tuple[Mapping[TP, int], Mapping[TP, int]] | None,
+    positions: Mapping[TP, int],
+    ends: Mapping[TP, int],
 ) -> int:
-    """Records on partitions whose committed offset has not moved since ``previous`` (the last
-    look) while records wait after it: nobody reads those. Nothing on the first look."""
-    if previous is None:
+    """Records that were waiting at the last look (``baseline``: positions and end offsets
+    then) on partitions whose position has not moved since. Nothing without a baseline."""
+    if baseline is None:
         return 0
+    then, ends_then = baseline
     total = 0
-    for tp, offset in committed.items():
-        end = ends.get(tp)
-        if end is not None and previous.get(tp) == offset and end > offset:
-            total += end - offset
+    for tp, position in positions.items():
+        end = min(ends_then.get(tp, 0), ends.get(tp, 0))
+        if then.get(tp) == position and end > position:
+            total += end - position
     return total
 
 
@@ -132,7 +153,6 @@ class IdleWatchdog:
         self.judge = IdleJudge(timeout)
         self.on_restart = on_restart
         self.clock = clock
-        self._baseline: dict[TP, int] | None = None  # group offsets at the last look (held none)
         self._error_logged = -1e9
 
     async def check(self, app: Any) -> None:
@@ -153,59 +173,48 @@ class IdleWatchdog:
             positions={tp: self.progress.done_until(tp) for tp in held},
             in_recovery=bool(app.in_recovery),
         )
-        now = self.clock()
-        if not self.judge.observe(now, sample):
-            if held:
-                self._baseline = None
+        judge = self.judge
+        if not judge.observe(self.clock(), sample):
             return
-        if held:
-            waiting = await self._waiting_on(consumer, sample)
-            what = f"read none of its {len(held)} comment partitions"
-        else:
-            committed = await consumer.group_committed(self.partitions)
-            ends = await consumer.highwaters(*committed)
-            waiting = unread(self._baseline, committed, ends)
-            self._baseline = committed
-            what = "held no comment partition while the group's partitions went unread"
-        action = self.judge.decide(self.clock(), waiting)
+        try:
+            if held:
+                positions = await self._positions(consumer, sample)
+                what = f"read none of its {len(held)} comment partitions"
+            else:  # the group's offsets: does anybody read them?
+                positions = await consumer.group_committed(self.partitions)
+                what = "held no comment partition while the group's went unread"
+            ends = await consumer.highwaters(*positions)
+        except Exception:
+            judge.failed(self.clock())
+            raise
+        action, waiting = judge.decide(self.clock(), positions, ends)
         if action is None:
             return
         self.metrics.idle_recoveries.labels(action).inc()
-        seconds = self.judge.timeout
         if action == "rejoin":
             log.warning(
-                "group member %s for %.0f s with %d records waiting: rejoining the group",
+                "group member %s for over %.0f s, %d records waiting: rejoining the group",
                 what,
-                seconds,
+                2 * judge.timeout,
                 waiting,
             )
             await consumer.request_rejoin()
         else:
             log.warning(
-                "group member %s again after a rejoin (%d records waiting): exiting to be "
-                "restarted",
+                "group member %s again after a rejoin, %d records waiting: exiting to be restarted",
                 what,
                 waiting,
             )
             self.on_restart(RuntimeError("idle group member after a rejoin"))
 
-    async def _waiting_on(self, consumer: Any, sample: IdleSample) -> int:
-        """Records after what the worker decided on the partitions it holds, by the broker's
-        end offsets (the fetcher's highwaters stop with it)."""
-        held = sorted(sample.held)
-        ends = await consumer.highwaters(*held)
-        unknown = [tp for tp in held if sample.positions.get(tp) is None]
-        known: dict[TP, int] = {}
-        if unknown:  # nothing read since the assignment: from the group's offsets, or the start
-            known = await consumer.group_committed(unknown)
-            missing = [tp for tp in unknown if tp not in known]
+    async def _positions(self, consumer: Any, sample: IdleSample) -> dict[TP, int]:
+        """Where each held partition stands: decided up to, or (nothing read since the
+        assignment) the group's committed offset, or the partition's first offset."""
+        out = {tp: p for tp, p in sample.positions.items() if p is not None}
+        unknown = sorted(tp for tp in sample.held if tp not in out)
+        if unknown:
+            out.update(await consumer.group_committed(unknown))
+            missing = [tp for tp in unknown if tp not in out]
             if missing:
-                known.update(await consumer.earliest_offsets(*missing))
-        total = 0
-        for tp in held:
-            position = sample.positions.get(tp)
-            start = position if position is not None else known.get(tp)
-            end = ends.get(tp)
-            if start is not None and end is not None and end > start:
-                total += end - start
-        return total
+                out.update(await consumer.earliest_offsets(*missing))
+        return out

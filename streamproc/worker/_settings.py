@@ -45,8 +45,9 @@ class WorkerSettings:
     )
     idle_timeout: float = env_field(
         "STREAMPROC_IDLE_TIMEOUT",
-        30.0,
-        "seconds a group member may read nothing with records waiting before it rejoins (0: never)",
+        15.0,
+        "seconds between two looks that find a group member reading none of the records "
+        "waiting, before it rejoins (0: never)",
     )
     shutdown_timeout: float = env_field(
         "STREAMPROC_SHUTDOWN_TIMEOUT", 20.0, "seconds a graceful stop may take"

@@ -21,57 +21,68 @@ def sample(positions: dict[Any, int | None], member: bool = True, recovery: bool
     return IdleSample(member, frozenset(positions), positions, recovery)
 
 
-def test_a_member_whose_partitions_stand_still_with_records_waiting_rejoins_then_restarts() -> None:
-    judge = IdleJudge(timeout=30.0)
-    assert not judge.observe(0.0, sample({A: 10, B: 20}))
-    assert not judge.observe(29.0, sample({A: 10, B: 20}))
-    assert judge.observe(30.0, sample({A: 10, B: 20}))
-    assert judge.decide(30.0, waiting=500) == "rejoin"
-    # The next question comes a full stretch later, not at the next look.
-    assert not judge.observe(32.0, sample({A: 10, B: 20}))
-    assert judge.observe(60.0, sample({A: 10, B: 20}))
-    # Still idle soon after the rejoin: the rejoin did not help.
-    assert judge.decide(60.0, waiting=800) == "restart"
+def look(judge: IdleJudge, now: float, positions: dict[Any, int], ends: dict[Any, int]) -> Any:
+    """One look: observe, and if it is time, decide on what the broker says."""
+    if not judge.observe(now, sample(dict(positions))):
+        return "not yet"
+    return judge.decide(now, positions, ends)[0]
 
 
-def test_progress_on_any_partition_or_a_new_assignment_starts_the_stretch_again() -> None:
-    judge = IdleJudge(timeout=30.0)
-    judge.observe(0.0, sample({A: 10, B: 20}))
-    assert not judge.observe(25.0, sample({A: 10, B: 21}))  # one partition moved
-    assert not judge.observe(50.0, sample({A: 10, B: 21}))
-    assert judge.observe(55.0, sample({A: 10, B: 21}))
-    judge.observe(56.0, sample({A: 10}))  # B moved to another worker: a new assignment
-    assert not judge.observe(80.0, sample({A: 10}))
-    assert judge.observe(86.0, sample({A: 10}))
+def test_records_left_unread_across_two_looks_make_it_rejoin_then_restart() -> None:
+    judge = IdleJudge(timeout=15.0)
+    ends = {A: 50, B: 90}
+    assert look(judge, 0.0, {A: 10, B: 20}, ends) == "not yet"
+    assert look(judge, 14.0, {A: 10, B: 20}, ends) == "not yet"
+    assert look(judge, 15.0, {A: 10, B: 20}, ends) is None  # the first look: a baseline
+    assert look(judge, 17.0, {A: 10, B: 20}, ends) == "not yet"  # next one a stretch later
+    assert look(judge, 30.0, {A: 10, B: 20}, {A: 60, B: 90}) == "rejoin"
+    # After the rejoin the stretch starts again; idle soon after: the rejoin did not help.
+    assert look(judge, 45.0, {A: 10, B: 20}, ends) is None
+    assert look(judge, 60.0, {A: 10, B: 20}, ends) == "restart"
 
 
-def test_nothing_waiting_is_a_quiet_topic_not_a_fault() -> None:
-    judge = IdleJudge(timeout=30.0)
-    judge.observe(0.0, sample({A: 10}))
-    assert judge.observe(30.0, sample({A: 10}))
-    assert judge.decide(30.0, waiting=0) is None
-    assert not judge.observe(40.0, sample({A: 10}))  # asks again only after another stretch
-    assert judge.observe(60.0, sample({A: 10}))
-    assert judge.decide(60.0, waiting=0) is None
+def test_a_comment_arriving_on_a_quiet_topic_just_before_a_look_is_no_fault() -> None:
+    judge = IdleJudge(timeout=15.0)
+    look(judge, 0.0, {A: 10}, {A: 10})
+    assert look(judge, 15.0, {A: 10}, {A: 11}) is None  # arrived a moment ago: baseline only
+    assert judge.observe(16.0, sample({A: 11})) is False  # decided: the worker moved
 
 
-def test_joining_the_group_is_aiokafkas_work_and_a_table_recovery_gets_longer() -> None:
-    judge = IdleJudge(timeout=30.0)
-    judge.observe(0.0, sample({A: 10}))
-    assert not judge.observe(40.0, sample({A: 10}, member=False))  # rejoining
-    assert not judge.observe(41.0, sample({A: 10}))  # back: a new stretch
-    assert not judge.observe(100.0, sample({A: 10}, recovery=True))  # 59 s into a recovery
-    assert judge.observe(341.0, sample({A: 10}, recovery=True))  # 10 x the timeout: stuck
+def test_a_moving_partition_or_a_new_assignment_starts_the_stretch_again() -> None:
+    judge = IdleJudge(timeout=15.0)
+    ends = {A: 50, B: 90}
+    look(judge, 0.0, {A: 10, B: 20}, ends)
+    assert look(judge, 15.0, {A: 10, B: 20}, ends) is None
+    assert look(judge, 29.0, {A: 10, B: 21}, ends) == "not yet"  # B moved
+    assert look(judge, 44.0, {A: 10, B: 21}, ends) is None  # a new baseline
+    assert look(judge, 45.0, {A: 10}, ends) == "not yet"  # B went to another worker
+    assert look(judge, 60.0, {A: 10}, ends) is None
+    assert look(judge, 75.0, {A: 10}, ends) == "rejoin"
+
+
+def test_joining_is_aiokafkas_work_a_recovery_gets_longer_and_a_failed_look_starts_over() -> None:
+    judge = IdleJudge(timeout=15.0)
+    ends = {A: 50}
+    look(judge, 0.0, {A: 10}, ends)
+    assert look(judge, 15.0, {A: 10}, ends) is None
+    assert not judge.observe(30.0, sample({A: 10}, member=False))  # rejoining
+    assert not judge.observe(31.0, sample({A: 10}))  # a member again: a new stretch
+    assert not judge.observe(100.0, sample({A: 10}, recovery=True))  # 69 s into a recovery
+    assert judge.observe(181.0, sample({A: 10}, recovery=True))  # 10 x the timeout: stuck
+    judge.failed(181.0)  # the broker did not answer: no baseline, a new stretch
+    assert look(judge, 196.0, {A: 10}, ends) is None
+    assert look(judge, 211.0, {A: 10}, ends) == "rejoin"
 
 
 def test_a_rejoin_long_ago_does_not_make_the_next_one_a_restart() -> None:
     judge = IdleJudge(timeout=10.0)
-    judge.observe(0.0, sample({A: 1}))
-    judge.observe(10.0, sample({A: 1}))
-    assert judge.decide(10.0, waiting=5) == "rejoin"
-    judge.observe(100.0, sample({A: 2}))
-    assert judge.observe(110.0, sample({A: 2}))
-    assert judge.decide(110.0, waiting=5) == "rejoin"
+    ends = {A: 9}
+    look(judge, 0.0, {A: 1}, ends)
+    look(judge, 10.0, {A: 1}, ends)
+    assert look(judge, 20.0, {A: 1}, ends) == "rejoin"
+    look(judge, 100.0, {A: 2}, ends)
+    look(judge, 110.0, {A: 2}, ends)
+    assert look(judge, 120.0, {A: 2}, ends) == "rejoin"
 
 
 def test_a_zero_timeout_turns_it_off() -> None:
@@ -80,11 +91,13 @@ def test_a_zero_timeout_turns_it_off() -> None:
     assert not judge.observe(1e6, sample({A: 1}))
 
 
-def test_unread_counts_only_partitions_nobody_committed_on_since_the_last_look() -> None:
-    ends = {A: 100, B: 100}
-    assert unread(None, {A: 10, B: 10}, ends) == 0  # first look: nothing to compare
-    assert unread({A: 10, B: 10}, {A: 10, B: 60}, ends) == 90  # B moves, A does not
-    assert unread({A: 100, B: 60}, {A: 100, B: 60}, ends) == 40  # A is read to its end
+def test_unread_counts_what_was_there_at_the_last_look_on_partitions_that_did_not_move() -> None:
+    assert unread(None, {A: 10}, {A: 100}) == 0  # no baseline yet
+    baseline = ({A: 10, B: 10}, {A: 40, B: 40})
+    # A stood still: 30 records it had then are still unread (not the 60 that came since);
+    # B moved on.
+    assert unread(baseline, {A: 10, B: 35}, {A: 100, B: 100}) == 30
+    assert unread(({A: 40}, {A: 40}), {A: 40}, {A: 90}) == 0  # read to its end then
 
 
 # --- the watchdog against a consumer's shape -------------------------------------------------
@@ -156,12 +169,12 @@ def test_the_watchdog_rejoins_once_then_restarts_and_counts_each() -> None:
     progress.done = {A: 100}  # B: nothing read since the assignment; the group has 50
     consumer.committed = {B: 50}
     watchdog, metrics, restarts = _watchdog(consumer, progress, now)
-    for t in (0.0, 2.0, 10.0):
+    for t in (0.0, 2.0, 10.0, 12.0, 20.0):
         now[0] = t
         asyncio.run(watchdog.check(App()))
     assert consumer.rejoins == 1 and restarts == []
     assert _counts(metrics) == {"rejoin": 1.0, "restart": 0.0}
-    for t in (12.0, 20.0):
+    for t in (30.0, 40.0):
         now[0] = t
         asyncio.run(watchdog.check(App()))
     assert consumer.rejoins == 1 and len(restarts) == 1
@@ -176,24 +189,31 @@ def test_a_worker_holding_nothing_rejoins_only_when_the_groups_offsets_stand_sti
     for t in (0.0, 10.0):  # the first look at the group's offsets: a baseline
         now[0] = t
         asyncio.run(watchdog.check(App()))
-    assert consumer.rejoins == 0
     consumer.committed = {A: 300, B: 500}  # another worker reads them
     now[0] = 20.0
     asyncio.run(watchdog.check(App()))
     assert consumer.rejoins == 0
-    now[0] = 30.0  # ... and then nobody does
+    now[0] = 30.0  # ... and then nobody reads A
     asyncio.run(watchdog.check(App()))
     assert consumer.rejoins == 1
     assert _counts(metrics)["rejoin"] == 1.0
 
 
-def test_a_failing_broker_call_never_stops_the_timer() -> None:
+def test_a_failing_broker_call_never_stops_the_timer_and_starts_the_judgement_over() -> None:
     now = [0.0]
     consumer, progress = FakeConsumer(), Progress()
-    consumer.held, progress.done = {A}, {A: 1}
+    consumer.held, progress.done, consumer.ends = {A}, {A: 1}, {A: 9}
     watchdog, _, _ = _watchdog(consumer, progress, now)
-    asyncio.run(watchdog.check(App()))
-    now[0] = 10.0
+    for t in (0.0, 10.0):
+        now[0] = t
+        asyncio.run(watchdog.check(App()))
     consumer.ends = {}  # highwaters raise KeyError, as a timed-out call would raise
+    now[0] = 20.0
     asyncio.run(watchdog.check(App()))
+    consumer.ends = {A: 9}
+    now[0] = 30.0
+    asyncio.run(watchdog.check(App()))  # a new baseline, not a rejoin
     assert consumer.rejoins == 0
+    now[0] = 40.0
+    asyncio.run(watchdog.check(App()))
+    assert consumer.rejoins == 1
