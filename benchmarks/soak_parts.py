@@ -129,7 +129,7 @@ WORKER_SERIES = {
     "held": "streamproc_assigned_partitions",
     "lag": "streamproc_consumer_lag",
     "stalls": "streamproc_fetch_stalls_total",
-    "idle": "streamproc_idle_member_recoveries_total",
+    "idle_recoveries": "streamproc_idle_recoveries_total",
 }
 
 
