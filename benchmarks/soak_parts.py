@@ -266,6 +266,26 @@ def idle_stretches(
     return out
 
 
+def increments(
+    per_worker: list[tuple[float, list[dict[str, float] | None]]], key: str
+) -> list[float]:
+    """Per worker slot, how much counter ``key`` grew over the run (a restarted process
+    starts again from zero)."""
+    slots = max((len(s) for _, s in per_worker), default=0)
+    out = []
+    for slot in range(slots):
+        total, last = 0.0, 0.0
+        for _, snapshot in per_worker:
+            sample = snapshot[slot] if slot < len(snapshot) else None
+            if sample is None:
+                continue
+            value = sample[key]
+            total += value - last if value >= last else value
+            last = value
+        out.append(total)
+    return out
+
+
 def decided(workers: list[WorkerProcess]) -> float:
     return sum(w.metric("streamproc_decisions_total") for w in workers if w.alive)
 
