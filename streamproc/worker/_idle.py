@@ -27,6 +27,7 @@ away) starts the judgement again. A comment read again is decided again, the sam
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -46,6 +47,9 @@ RECOVERY_FACTOR = 10.0
 #: Idle again within this many idle timeouts of a rejoin (a new stretch takes two): the rejoin
 #: did not help, restart.
 ESCALATE_FACTOR = 4.0
+#: Seconds a look may wait for the broker (aiokafka would wait its request timeout, 90 s, and
+#: hold up the lag timer meanwhile).
+LOOK_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +185,9 @@ class IdleWatchdog:
                 positions = await self._positions(consumer, sample)
                 what = f"read none of its {len(held)} comment partitions"
             else:  # the group's offsets: does anybody read them?
-                positions = await consumer.group_committed(self.partitions)
+                positions = await consumer.group_committed(self.partitions, LOOK_TIMEOUT)
                 what = "held no comment partition while the group's went unread"
-            ends = await consumer.highwaters(*positions)
+            ends = await asyncio.wait_for(consumer.highwaters(*positions), LOOK_TIMEOUT)
         except Exception:
             judge.failed(self.clock())
             raise
@@ -213,8 +217,9 @@ class IdleWatchdog:
         out = {tp: p for tp, p in sample.positions.items() if p is not None}
         unknown = sorted(tp for tp in sample.held if tp not in out)
         if unknown:
-            out.update(await consumer.group_committed(unknown))
+            out.update(await consumer.group_committed(unknown, LOOK_TIMEOUT))
             missing = [tp for tp in unknown if tp not in out]
             if missing:
-                out.update(await consumer.earliest_offsets(*missing))
+                first = consumer.earliest_offsets(*missing)
+                out.update(await asyncio.wait_for(first, LOOK_TIMEOUT))
         return out

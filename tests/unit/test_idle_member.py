@@ -122,7 +122,7 @@ class FakeConsumer:
     async def highwaters(self, *tps: Any) -> dict[Any, int]:
         return {tp: self.ends[tp] for tp in tps}
 
-    async def group_committed(self, tps: Any) -> dict[Any, int]:
+    async def group_committed(self, tps: Any, timeout: float = 5.0) -> dict[Any, int]:
         return {tp: self.committed[tp] for tp in tps if tp in self.committed}
 
     async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
