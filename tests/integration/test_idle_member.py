@@ -31,8 +31,10 @@ class StallingWorker(Worker):
         script = Path(__file__).with_name("_stalling_worker.py")
         self.argv = [sys.executable, str(script), *self.argv[1:]]
 
-    def stall(self, timeout: float = 30.0) -> None:
+    def stall(self, timeout: float = 30.0, *, always: bool = False) -> None:
         self.flag.parent.mkdir(parents=True, exist_ok=True)
+        if always:
+            self.flag.with_name(self.flag.name + "-always").touch()
         self.flag.touch()
         deadline = time.monotonic() + timeout
         while self.flag.exists():  # the worker takes the flag when it stops its consumer
@@ -72,3 +74,37 @@ def test_a_member_that_reads_none_of_its_partitions_rejoins_and_loses_nothing(
         assert run not in warnings[0] and FILLER not in warnings[0]
     finally:
         assert worker.stop() == 0, worker.log()
+
+
+def test_a_member_a_rejoin_does_not_help_exits_and_its_restart_reads_everything(
+    kafka_topics: TopicDeclarations,
+    kafka_bootstrap: str,
+    kafka_settings: KafkaSettings,
+    tmp_path: Path,
+) -> None:
+    run = unique()
+    instance = f"idle-{run}"
+    env = {**worker_env(kafka_bootstrap), "STREAMPROC_IDLE_TIMEOUT": "3"}
+    worker = StallingWorker(env, tmp_path / "worker", instance_id=instance).start()
+    try:
+        worker.stall(always=True)  # stops again after every rejoin
+        time.sleep(1.5)
+        comments = [comment(FILLER, author=f"{run}-{i % 40}") for i in range(300)]
+        publish(kafka_settings, comments)
+        assert worker.process is not None
+        code = worker.process.wait(120)  # rejoins, stops again, and exits for its supervisor
+        assert code == 70, worker.log()
+        log = worker.log(200_000)
+        assert log.count("rejoining the group") == 1, log
+        assert log.count("exiting to be restarted") == 1, log
+    finally:
+        worker.kill()
+    # What its supervisor does: the same instance id, a plain worker this time.
+    restarted = Worker(worker_env(kafka_bootstrap), tmp_path / "again", instance_id=instance)
+    restarted.start()
+    try:
+        decisions = read_decisions(kafka_settings, [c["id"] for c in comments], timeout=120)
+        missing = [c["id"] for c in comments if c["id"] not in decisions]
+        assert missing == [], f"{len(missing)} comments never got a decision\n{restarted.log()}"
+    finally:
+        assert restarted.stop() == 0, restarted.log()
