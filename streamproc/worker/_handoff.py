@@ -33,10 +33,12 @@ partitions are revoked and when the consumer stops; ``ThreadDelegateConsumer._th
 runs a call on the thread that owns the aiokafka consumer.
 
 For the idle-member watchdog (:mod:`._idle`), in aiokafka 0.14.0: the consumer's
-``_coordinator`` (a ``GroupCoordinator``) holds ``generation`` (-1) and ``member_id`` ("") until
-the group accepts it; ``request_rejoin()`` sets the future its coordination routine waits on, so
-that it revokes, joins again and assigns (Faust runs its rebalance callbacks and resumes the
-flow); ``fetch_committed_offsets(partitions)`` reads the group's offsets, whoever committed them.
+``_coordinator`` (a ``GroupCoordinator``) holds ``generation`` (-1) and ``member_id`` ("")
+until the group accepts it, and its ``_subscription.reassignment_in_progress`` is true from a
+join's start (``begin_reassignment``) to its assignment; ``request_rejoin()`` sets the future
+its coordination routine waits on, so that it revokes, joins again and assigns (Faust runs its
+rebalance callbacks and resumes the flow); ``fetch_committed_offsets(partitions)`` reads the
+group's offsets, whoever committed them.
 """
 
 from __future__ import annotations
@@ -292,11 +294,13 @@ class BatchConsumer(aiokafka_driver.Consumer):
 
     def group_member(self) -> bool:
         """True while the group coordinator has accepted this consumer (a generation and a
-        member id), also while it holds no partition."""
+        member id) and it is not joining again, also while it holds no partition."""
         consumer = self._thread._consumer
         coordinator = getattr(consumer, "_coordinator", None)
-        if coordinator is None:
+        if consumer is None or coordinator is None:
             return False
+        if consumer._subscription.reassignment_in_progress:
+            return False  # between revoking and the next assignment: aiokafka is at work
         return bool(coordinator.generation > 0 and coordinator.member_id)
 
     async def request_rejoin(self) -> None:

@@ -182,6 +182,18 @@ def test_the_group_coordinator_rejoins_on_request_and_reads_any_partitions_offse
     assert "self.need_rejoin(subscription)" in routine
     assert "on_partitions_revoked" in inspect.getsource(GroupCoordinator._on_join_prepare)
     assert parameters(GroupCoordinator.fetch_committed_offsets) == ["self", "partitions"]
+    # A join in progress: from _on_join_prepare's begin_reassignment to the assignment.
+    from aiokafka.consumer.subscription_state import Subscription, SubscriptionState
+
+    assert "self._subscription.begin_reassignment()" in inspect.getsource(
+        GroupCoordinator._on_join_prepare
+    )
+    assert isinstance(vars(SubscriptionState)["reassignment_in_progress"], property)
+    assert "self._reassignment_in_progress = True" in inspect.getsource(
+        Subscription._begin_reassignment
+    )
+    assert "self._reassignment_in_progress = False" in inspect.getsource(Subscription._assign)
+    assert "self._subscription = SubscriptionState(" in inspect.getsource(AIOKafkaConsumer.__init__)
     # Faust's recovery resumes the comment partitions and the flow once a rebalance is done.
     from faust.tables.recovery import Recovery
 
