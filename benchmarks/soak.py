@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -25,11 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.soak_parts import (
+    GroupWatcher,
     Load,
     Sampler,
     SinkProcess,
     console,
     decided,
+    idle_stretches,
+    increments,
     read_topics,
     user_of,
     wait_for,
@@ -56,6 +60,7 @@ class Soak:
     worker_every: float
     sink_every: float
     directory: Path
+    log_level: str = "WARNING"
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self) -> dict[str, Any]:
@@ -73,6 +78,7 @@ class Soak:
             asyncio.run(self._topics(settings))
             env = {**service_env(bootstrap), **stand_ins.env()}
             ids = ["soak-w1", None]
+            env["STREAMPROC_LOG_LEVEL"] = self.log_level
             workers = [
                 WorkerProcess(env, self.directory / f"w{i}", instance_id=ids[i]) for i in (0, 1)
             ]
@@ -92,6 +98,9 @@ class Soak:
             sink = SinkProcess(env, self.directory / "sink").start()
             sampler = Sampler(workers)
             sampler.start()
+            group = GroupWatcher(settings, "streamproc", sampler.started)
+            group.start()
+            started_epoch = time.time() - (time.monotonic() - sampler.started)
             load = Load(settings, self.rate, stand_ins)
             load.start()
             started = time.monotonic()
@@ -125,8 +134,16 @@ class Soak:
             stopped = time.monotonic()
             drain = wait_for(lambda: self._quiet(workers, sampler), 600)
             sampler.stopping.set()
+            group.stopping.set()
             result = self._analyse(settings, stand_ins, load, sampler, sink)
             result.update(
+                sampler_started_epoch=round(started_epoch, 3),
+                load_started_s=round(started - sampler.started, 1),
+                idle_stretches=idle_stretches(sampler.per_worker, started - sampler.started),
+                fetch_stalls_by_worker=increments(sampler.per_worker, "stalls"),
+                idle_recoveries_by_worker=increments(sampler.per_worker, "idle_recoveries"),
+                worker_timeline=sampler.per_worker,
+                group_timeline=group.timeline,
                 load_seconds=round(load_seconds, 1),
                 drain_seconds=None if drain is None else round(drain - 5, 1),
                 analysed_after_s=round(time.monotonic() - stopped, 1),
@@ -376,6 +393,10 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="minutes of load (default 5)")
     parser.add_argument("--quick", action="store_true", help="~90 s of load, faults closer")
     parser.add_argument("--rate", type=float, default=1500.0, help="comments per second")
+    parser.add_argument("--log-level", default="INFO", help="the workers' (default INFO)")
+    parser.add_argument(
+        "--keep-logs", type=Path, help="copy the services' logs into this directory at the end"
+    )
     args = parser.parse_args()
     # The in-process publisher's client logs each failed connection: once per 30 s is enough.
     logging.basicConfig(level=logging.WARNING, format="soak: %(name)s: %(message)s")
@@ -385,8 +406,14 @@ def main() -> int:
     )
     command = "python -m benchmarks.soak " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
-        soak = Soak(minutes, args.rate, worker_every, sink_every, Path(tmp))
-        result = soak.run()
+        soak = Soak(minutes, args.rate, worker_every, sink_every, Path(tmp), args.log_level)
+        try:
+            result = soak.run()
+        finally:
+            if args.keep_logs is not None:
+                for log in Path(tmp).glob("*/*.log"):
+                    args.keep_logs.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(log, args.keep_logs / f"{log.parent.name}-{log.name}")
     result["command"] = command.strip()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     result["loadavg"] = " ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
@@ -121,9 +122,21 @@ class Load(threading.Thread):
 # --- sampling lag and decisions --------------------------------------------------------------
 
 
+#: Per worker, what the timeline records each second (None while it does not answer).
+WORKER_SERIES = {
+    "decided": "streamproc_decisions_total",
+    "consumed": "streamproc_comments_consumed_total",
+    "held": "streamproc_assigned_partitions",
+    "lag": "streamproc_consumer_lag",
+    "stalls": "streamproc_fetch_stalls_total",
+    "idle_recoveries": "streamproc_idle_recoveries_total",
+}
+
+
 class Sampler(threading.Thread):
     """Every second, the workers' ``streamproc_consumer_lag``: the largest seen in all and on
-    one partition, and the total's timeline."""
+    one partition, and the total's timeline; and per worker its decisions, partitions held and
+    lag (a worker that stops reading shows as a flat line while the other moves)."""
 
     def __init__(self, workers: list[WorkerProcess]) -> None:
         super().__init__(daemon=True, name="soak-sampler")
@@ -131,12 +144,20 @@ class Sampler(threading.Thread):
         self.max_lag_total = 0.0
         self.max_lag_partition = 0.0
         self.timeline: list[tuple[float, float]] = []
+        self.per_worker: list[tuple[float, list[dict[str, float] | None]]] = []
+        self.started = time.monotonic()
         self.stopping = threading.Event()
 
-    def lag(self) -> float:
+    def lag(self, snapshot: list[dict[str, float] | None] | None = None) -> float:
         total = 0.0
         for worker in list(self.workers):
             samples = worker.samples() if worker.alive else None
+            if snapshot is not None:
+                snapshot.append(
+                    None
+                    if samples is None
+                    else {k: metric_total(samples, n) for k, n in WORKER_SERIES.items()}
+                )
             # A worker that holds no partition may still show its last gauges: skip it.
             if not samples or not metric_total(samples, "streamproc_assigned_partitions"):
                 continue
@@ -147,11 +168,122 @@ class Sampler(threading.Thread):
         return total
 
     def run(self) -> None:
-        started = time.monotonic()
         while not self.stopping.wait(1.0):
-            total = self.lag()
+            snapshot: list[dict[str, float] | None] = []
+            total = self.lag(snapshot)
+            at = round(time.monotonic() - self.started, 1)
             self.max_lag_total = max(self.max_lag_total, total)
-            self.timeline.append((round(time.monotonic() - started, 1), total))
+            self.timeline.append((at, total))
+            self.per_worker.append((at, snapshot))
+
+
+class GroupWatcher(threading.Thread):
+    """Every two seconds, the worker group as its coordinator sees it: state, and per member
+    (static members' ids begin with their instance id) the comment partitions it was given."""
+
+    def __init__(self, settings: KafkaSettings, group: str, started: float) -> None:
+        super().__init__(daemon=True, name="soak-group")
+        self.settings, self.group, self.started = settings, group, started
+        self.timeline: list[tuple[float, Any]] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._watch())
+
+    async def _watch(self) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+        from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+        admin: Any = None
+        while not self.stopping.is_set():
+            at = round(time.monotonic() - self.started, 1)
+            try:
+                if admin is None:
+                    admin = AIOKafkaAdminClient(
+                        **self.settings.client_kwargs(), request_timeout_ms=3000
+                    )
+                    await asyncio.wait_for(admin.start(), 5)
+                (response,) = await asyncio.wait_for(
+                    admin.describe_consumer_groups([self.group]), 5
+                )
+                _, _, state, _, _, members = response.groups[0][:6]
+                seen = {}
+                for member in members:
+                    member_id, assignment = member[0], member[-1]
+                    tps = (
+                        ConsumerProtocolMemberAssignment.decode(assignment).partitions()
+                        if assignment
+                        else []
+                    )
+                    seen[member_id[:12]] = sum(1 for tp in tps if tp.topic.startswith("comments."))
+                self.timeline.append((at, {"state": state, "members": seen}))
+            except Exception as exc:  # the broker's outage: note it, start a new client
+                self.timeline.append((at, {"error": type(exc).__name__}))
+                if admin is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(admin.close(), 5)
+                    admin = None
+            await asyncio.sleep(2.0)
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
+def idle_stretches(
+    per_worker: list[tuple[float, list[dict[str, float] | None]]], origin: float = 0.0
+) -> list[dict[str, Any]]:
+    """Per worker slot, the longest run of seconds in which it answered but decided nothing
+    new (under steady load every worker holding partitions decides every second): from when
+    (seconds since ``origin``), how long, and the partitions it said it held meanwhile."""
+    out = []
+    slots = max((len(s) for _, s in per_worker), default=0)
+    for slot in range(slots):
+        best: dict[str, Any] = {"worker": slot + 1, "seconds": 0.0, "from_s": None, "held": []}
+        run_from: float | None = None
+        held: list[float] = []
+        last: float | None = None
+        prev_at = 0.0
+        for at, snapshot in per_worker:
+            sample = snapshot[slot] if slot < len(snapshot) else None
+            if sample is None:  # down (killed, restarting): not idle, a different fault
+                run_from, held, last = None, [], None
+                continue
+            if last is not None and sample["decided"] == last:
+                if run_from is None:
+                    run_from, held = prev_at, []
+                held.append(sample["held"])
+                if at - run_from > best["seconds"]:
+                    best = {
+                        "worker": slot + 1,
+                        "seconds": round(at - run_from, 1),
+                        "from_s": round(run_from - origin, 1),
+                        "held": sorted(set(held)),
+                    }
+            else:
+                run_from, held = None, []
+            last, prev_at = sample["decided"], at
+        out.append(best)
+    return out
+
+
+def increments(
+    per_worker: list[tuple[float, list[dict[str, float] | None]]], key: str
+) -> list[float]:
+    """Per worker slot, how much counter ``key`` grew over the run (a restarted process
+    starts again from zero)."""
+    slots = max((len(s) for _, s in per_worker), default=0)
+    out = []
+    for slot in range(slots):
+        total, last = 0.0, 0.0
+        for _, snapshot in per_worker:
+            sample = snapshot[slot] if slot < len(snapshot) else None
+            if sample is None:
+                continue
+            value = sample[key]
+            total += value - last if value >= last else value
+            last = value
+        out.append(total)
+    return out
 
 
 def decided(workers: list[WorkerProcess]) -> float:

@@ -85,6 +85,27 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
             ),
         ),
     ]
+    if "idle_recoveries_by_worker" in r:
+        out.append(
+            (
+                "fetch stalls read again / idle-member recoveries, per worker",
+                ", ".join(
+                    f"{a:.0f} / {b:.0f}"
+                    for a, b in zip(
+                        r["fetch_stalls_by_worker"], r["idle_recoveries_by_worker"], strict=True
+                    )
+                ),
+            )
+        )
+    for idle in r.get("idle_stretches", []):
+        where = "" if idle["from_s"] is None else f" from {idle['from_s']} s"
+        held = "/".join(f"{h:.0f}" for h in idle["held"]) or "-"
+        out.append(
+            (
+                f"longest time worker {idle['worker']} answered but decided nothing",
+                f"{idle['seconds']} s{where} (partitions it held meanwhile: {held})",
+            )
+        )
     for e in r["events"]:
         back = "not recovered" if e["recovered_s"] is None else f"{e['recovered_s']} s"
         extra = f" (broker answering after {e['broker_back_s']} s)" if "broker_back_s" in e else ""

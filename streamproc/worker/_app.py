@@ -16,15 +16,17 @@ import logging
 from typing import Any
 
 import faust
+from faust.types import TP as faust_tp
 
 from streamproc._health import Health
 from streamproc._logging import quiet_repeats
 from streamproc.worker import _handoff, _heap
+from streamproc.worker._idle import IdleWatchdog
 from streamproc.worker._metrics import WorkerMetrics
 from streamproc.worker._pipeline import BatchProcessor, EngineHolder
 from streamproc.worker._policy import PolicyWatcher
 from streamproc.worker._publisher import BatchPublisher, faust_producer
-from streamproc.worker._runner import BatchRunner
+from streamproc.worker._runner import BatchRunner, die
 from streamproc.worker._settings import WorkerSettings
 from streamproc.worker._strikes import TableStrikeStore
 from streamproc.worker._watchdog import FetchWatchdog
@@ -120,6 +122,18 @@ def create_app(
     )
     _handoff.wire(app, runner)
     watchdog = FetchWatchdog(runner, metrics, settings.topics)
+    idle = IdleWatchdog(
+        runner,
+        lambda: _handoff.batch_consumer(app),
+        metrics,
+        [
+            faust_tp(topic, partition)
+            for topic in settings.topics
+            for partition in range(settings.topology.partitions_of(topic))
+        ],
+        settings.idle_timeout,
+        on_restart=die,
+    )
 
     @app.task
     async def tune_runtime() -> None:
@@ -149,6 +163,7 @@ def create_app(
     @app.timer(interval=2.0)
     async def report_lag() -> None:
         await watchdog.check(app)
+        await idle.check(app)
 
     if watcher is not None:
 

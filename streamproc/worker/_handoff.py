@@ -31,6 +31,14 @@ passes its ``_fetch_max_wait_ms`` to its fetcher at start; ``Consumer.perform_se
 ``Consumer._seek`` are the only ways Faust moves a position; ``Consumer.wait_empty`` runs when
 partitions are revoked and when the consumer stops; ``ThreadDelegateConsumer._thread.call_thread``
 runs a call on the thread that owns the aiokafka consumer.
+
+For the idle-member watchdog (:mod:`._idle`), in aiokafka 0.14.0: the consumer's
+``_coordinator`` (a ``GroupCoordinator``) holds ``generation`` (-1) and ``member_id`` ("")
+until the group accepts it, and its ``_subscription.reassignment_in_progress`` is true from a
+join's start (``begin_reassignment``) to its assignment; ``request_rejoin()`` sets the future
+its coordination routine waits on, so that it revokes, joins again and assigns (Faust runs its
+rebalance callbacks and resumes the flow); ``fetch_committed_offsets(partitions)`` reads the
+group's offsets, whoever committed them.
 """
 
 from __future__ import annotations
@@ -281,6 +289,43 @@ class BatchConsumer(aiokafka_driver.Consumer):
                 for tp, o in offsets.items()
             }
         )
+
+    # --- the group, for the idle-member watchdog (see the module docstring) ---------------
+
+    def group_member(self) -> bool:
+        """True while the group coordinator has accepted this consumer (a generation and a
+        member id) and it is not joining again, also while it holds no partition."""
+        consumer = self._thread._consumer
+        coordinator = getattr(consumer, "_coordinator", None)
+        if consumer is None or coordinator is None:
+            return False
+        if consumer._subscription.reassignment_in_progress:
+            return False  # between revoking and the next assignment: aiokafka is at work
+        return bool(coordinator.generation > 0 and coordinator.member_id)
+
+    async def request_rejoin(self) -> None:
+        """Have aiokafka revoke, join the group again and assign: Faust's callbacks pause and
+        resume every partition, the fetcher starts from the committed offsets. A static member
+        (``group.instance.id``) that is not the leader gets its assignment back without a
+        rebalance of the others."""
+
+        async def rejoin() -> None:
+            self._thread._ensure_consumer()._coordinator.request_rejoin()
+
+        await self._thread.call_thread(rejoin)
+
+    async def group_committed(self, tps: Sequence[TP], timeout: float = 5.0) -> dict[TP, int]:
+        """The group's committed offsets of ``tps`` (whoever committed them); partitions
+        without one are left out. Raises ``TimeoutError`` while the coordinator is unreachable
+        (aiokafka retries that for ever)."""
+
+        async def fetch() -> Any:
+            coordinator = self._thread._ensure_consumer()._coordinator
+            wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+            return await coordinator.fetch_committed_offsets(wanted)
+
+        found = await asyncio.wait_for(self._thread.call_thread(fetch), timeout)
+        return {tp: meta.offset for tp, meta in found.items() if meta.offset >= 0}
 
     def _log_commit_error(self, exc: BaseException) -> None:
         now = time.monotonic()

@@ -26,6 +26,7 @@ from streamproc.core import ACTIONS, CATEGORIES
 
 __all__ = [
     "DEAD_LETTER_KINDS",
+    "IDLE_ACTIONS",
     "POLICY_RELOAD_RESULTS",
     "REVIEW_RESULTS",
     "BatchHistogram",
@@ -35,6 +36,7 @@ __all__ = [
 DEAD_LETTER_KINDS = KINDS
 POLICY_RELOAD_RESULTS = ("applied", "invalid")
 REVIEW_RESULTS = ("strike_removed", "no_strike", "ignored", "invalid")
+IDLE_ACTIONS = ("rejoin", "restart")  # what the idle-member watchdog did (._idle)
 
 PROCESSING_BUCKETS = (
     0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -152,6 +154,13 @@ class WorkerMetrics:
             ["topic"],
             registry=r,
         )
+        self.idle_recoveries = Counter(
+            "streamproc_idle_recoveries",
+            "A group member that read none of its partitions (or held none while the group's "
+            "went unread) with records waiting: rejoined the group, or exited to be restarted.",
+            ["action"],
+            registry=r,
+        )
         self.assigned_partitions = Gauge(
             "streamproc_assigned_partitions",
             "Comment-topic partitions assigned to this worker.",
@@ -184,6 +193,8 @@ class WorkerMetrics:
             self.policy_reloads.labels(result)
         for result in REVIEW_RESULTS:
             self.reviews.labels(result)
+        for action in IDLE_ACTIONS:
+            self.idle_recoveries.labels(action)
 
     def set_policy(self, version: str) -> None:
         if self._policy_version is not None:

@@ -43,6 +43,12 @@ class WorkerSettings:
     session_timeout: float = env_field(
         "STREAMPROC_SESSION_TIMEOUT", 10.0, "seconds until a silent worker's partitions move"
     )
+    idle_timeout: float = env_field(
+        "STREAMPROC_IDLE_TIMEOUT",
+        15.0,
+        "seconds between two looks that find a group member reading none of the records "
+        "waiting, before it rejoins (0: never)",
+    )
     shutdown_timeout: float = env_field(
         "STREAMPROC_SHUTDOWN_TIMEOUT", 20.0, "seconds a graceful stop may take"
     )

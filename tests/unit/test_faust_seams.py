@@ -154,3 +154,53 @@ def test_the_consumer_thread_builds_the_aiokafka_consumer_the_fetch_wait_is_set_
     )
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
     assert issubclass(_handoff.BatchConsumerThread, aiokafka_driver.AIOKafkaConsumerThread)
+
+
+def test_the_group_coordinator_rejoins_on_request_and_reads_any_partitions_offsets() -> None:
+    # _handoff.BatchConsumer.group_member / request_rejoin / group_committed (the idle-member
+    # watchdog): the aiokafka consumer's _coordinator holds generation -1 and member id ""
+    # until the group accepts it (and again after a reset); request_rejoin() sets the future
+    # the coordination routine waits on, which makes need_rejoin() true and runs a new join
+    # (revoke, join, sync, assign: Faust's callbacks resume the partitions); and
+    # fetch_committed_offsets(partitions) returns {TopicPartition: OffsetAndMetadata}.
+    from aiokafka.consumer.group_coordinator import GroupCoordinator
+    from aiokafka.protocol.commit import OffsetCommitRequest
+    from aiokafka.protocol.group import JoinGroupRequest
+
+    assert "self._coordinator = GroupCoordinator(" in inspect.getsource(AIOKafkaConsumer.start)
+    assert OffsetCommitRequest.DEFAULT_GENERATION_ID == -1
+    assert JoinGroupRequest.UNKNOWN_MEMBER_ID == ""
+    init = inspect.getsource(GroupCoordinator.__init__)
+    assert "self.generation = OffsetCommitRequest.DEFAULT_GENERATION_ID" in init
+    assert "self.member_id = JoinGroupRequest.UNKNOWN_MEMBER_ID" in init
+    assert "self._rejoin_needed_fut.set_result(None)" in inspect.getsource(
+        GroupCoordinator.request_rejoin
+    )
+    assert "self._rejoin_needed_fut.done()" in inspect.getsource(GroupCoordinator.need_rejoin)
+    routine = inspect.getsource(GroupCoordinator._GroupCoordinator__coordination_routine)
+    assert "futures.append(self._rejoin_needed_fut)" in routine
+    assert "self.need_rejoin(subscription)" in routine
+    assert "on_partitions_revoked" in inspect.getsource(GroupCoordinator._on_join_prepare)
+    assert parameters(GroupCoordinator.fetch_committed_offsets) == ["self", "partitions"]
+    # A join in progress: from _on_join_prepare's begin_reassignment to the assignment.
+    from aiokafka.consumer.subscription_state import Subscription, SubscriptionState
+
+    assert "self._subscription.begin_reassignment()" in inspect.getsource(
+        GroupCoordinator._on_join_prepare
+    )
+    assert isinstance(vars(SubscriptionState)["reassignment_in_progress"], property)
+    assert "self._reassignment_in_progress = True" in inspect.getsource(
+        Subscription._begin_reassignment
+    )
+    assert "self._reassignment_in_progress = False" in inspect.getsource(Subscription._assign)
+    assert "self._subscription = SubscriptionState(" in inspect.getsource(AIOKafkaConsumer.__init__)
+    # Faust's recovery resumes the comment partitions and the flow once a rebalance is done.
+    from faust.tables.recovery import Recovery
+
+    completed = inspect.getsource(Recovery.on_recovery_completed)
+    assert "consumer.resume_partitions(" in completed and "consumer.resume_flow()" in completed
+    thread = aiokafka_driver.AIOKafkaConsumerThread
+    assert "_consumer" in thread.__annotations__ and thread._consumer is None  # until started
+    assert "self._consumer = self._create_consumer(" in inspect.getsource(thread.on_start)
+    for name in ("group_member", "request_rejoin", "group_committed"):
+        assert name in vars(BatchConsumer), name
