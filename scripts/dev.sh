@@ -60,13 +60,17 @@ compiled_install() {
   printf '%s\n' "$dir"
 }
 
-# Debian packages the tests use: a real Prometheus for the end-to-end scrape test, and the
-# Italian and English word lists for the dictionary precision test.
+# Debian packages the tests use: a real Prometheus for the end-to-end scrape test, the Italian
+# and English word lists for the dictionary precision test, the fortune files for the
+# false-positive test.
 ensure_test_packages() {
   local missing=()
   command -v prometheus >/dev/null || missing+=(prometheus)
   [[ -f /usr/share/dict/italian ]] || missing+=(witalian)
   [[ -f /usr/share/dict/american-english ]] || missing+=(wamerican)
+  # Text nobody here wrote, for the false-positive checks (tests/unit/test_debian_text.py).
+  [[ -f /usr/share/games/fortunes/fortunes ]] || missing+=(fortunes)
+  [[ -d /usr/share/games/fortunes/it ]] || missing+=(fortunes-it)
   # The review console's tests: a real PostgreSQL server and a real browser with its driver.
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
