@@ -59,6 +59,11 @@ _SELF: Final = re.compile(
 )
 
 
+# Right after the match: it is the head word of a definition ("Idiot, n.: A member of a large
+# and powerful tribe..."), the word talked about, not said to anyone.
+_DEFINITION: Final = re.compile(r"\s*,?\s*(?:n|adj|v|vt|vi|adv|s\.m|s\.f|agg)\.\s*:")
+
+
 # In the match's sentence: a condition ("se russi ti picchio", "I'll kill you if you quote
 # it"). A conditional threat is still a threat, so this only holds back the severe actions for
 # a person.
@@ -95,6 +100,8 @@ def match_context(text: str, start: int, end: int) -> MatchContext:
         return MatchContext(False, cue.group())
     if _in_name(text[begin:start], text[start:end]):
         return MatchContext(False, "part of a name")
+    if _DEFINITION.match(text, end) is not None:
+        return MatchContext(False, "a definition")
     if _SELF.search(before[-40:]) is not None:
         return MatchContext(False, "said of oneself")
     predicated = _PREDICATE.search(before[-40:]) is not None

@@ -24,7 +24,10 @@ __all__ = ["PiiFound", "find_pii", "mask"]
 MIN_DIGITS: Final = 5
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_MESSAGE_ID_CUE = re.compile(r"(?i)(?:in article|message-id:|references:|in-reply-to:|news:)\s*<?$")
+# Before a Message-ID: a header, or a citation's "-- Larry Wall in <9695@jpl-devvax...>".
+_MESSAGE_ID_CUE = re.compile(
+    r"(?i)(?:in article|message-id:|references:|in-reply-to:|news:|\bin)\s*<?$"
+)
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ -]?[A-Za-z0-9])")
 _IBAN_BODY = re.compile(r"[A-Za-z0-9](?:[ -]?[A-Za-z0-9]){0,33}")
 _IBAN_SEPARATORS = re.compile(r"[ -]")
@@ -118,7 +121,10 @@ def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> Non
     if "@" not in text:
         return
     for m in _EMAIL.finditer(text):
-        if _is_message_id(text, m.start(), m.end()) or _is_role_address(m.group()):
+        if _is_message_id(text, m.start(), m.end()):
+            taken.append(m.span())  # its digits are no phone number either
+            continue
+        if _is_role_address(m.group()):
             continue
         try:
             validate_email(m.group(), check_deliverability=False)
@@ -131,12 +137,15 @@ def _emails(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> Non
 def _is_message_id(text: str, start: int, end: int) -> bool:
     """A Usenet or mail Message-ID (``<1993Apr5.123456.12345@cs.cmu.edu>``): in angle brackets,
     after a cue ("In article", "Message-ID:", "References:") or with a machine-made local part."""
-    if not (text[start - 1 : start] == "<" and text[end : end + 1] == ">"):
+    if text[start - 1 : start] != "<":
         return False
     if _MESSAGE_ID_CUE.search(text[max(0, start - 40) : start]):
-        return True
+        return True  # the closing bracket may be cut off where the citation was wrapped
+    if text[end : end + 1] != ">":
+        return False
     local = text[start : text.index("@", start)]
-    return sum(c.isdigit() for c in local) >= 6
+    # Machine-made: a serial number, a timestamp, a newsreader's suffix (Gnus: ".fsf").
+    return local.isdigit() or local.endswith(".fsf") or sum(c.isdigit() for c in local) >= 6
 
 
 def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:

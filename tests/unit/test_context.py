@@ -98,6 +98,7 @@ def test_a_held_severe_action_says_why(default_engine: Engine) -> None:
         "Non sono un idiota completo -- alcune parti mancano.",  # said of oneself
         "I'm an idiot. At least this bug took only five minutes to find.",
         "Mi sento proprio un cretino.",
+        "Idiot, n.:\n\tA member of a large and powerful tribe.",  # a definition's head word
     ],
 )
 def test_words_used_generally_are_for_a_person_not_removed(
@@ -213,6 +214,11 @@ def test_a_term_inside_a_name_is_for_a_person(default_engine: Engine) -> None:
         "Segnalare i bug a <bug-make@gnu.org>",  # a mailing list's address, nobody's own
         "Report-Msgid-Bugs-To: pgsql-bugs@lists.postgresql.org",
         "Per informazioni scrivete a urp@inail.it",
+        "-- Larry Wall in <9695@jpl-devvax.JPL.NASA.GOV>",  # Usenet Message-IDs
+        "-- Larry Wall in <1991Jul13.010945.19157@netlabs.com",
+        "-- Henning Makholm in <yahsmr7dk9k.fsf@pc-043.diku.dk>",
+        "Make it idiot-proof.",  # things named after idiots
+        "The idiot lights on the dashboard came on.",
     ],
 )
 def test_names_format_codes_and_role_addresses_are_clean(default_engine: Engine, text: str) -> None:
@@ -228,6 +234,8 @@ def test_names_format_codes_and_role_addresses_are_clean(default_engine: Engine,
         ("s_t_r_o_n_z_o", "insult.it.stronzo"),
         ("f u c k you", "profanity.en.fuck*"),
         ("scrivimi a mario.rossi@example.com", "pii.email"),  # a person's address still is
+        ("scrivetemi a <mario.rossi@example.com>", "pii.email"),
+        ("you idiot, n. 5 is wrong", "insult.en.you_idiot"),
         ("sporco giudeo", "hate.it.sporco_giudeo"),
     ],
 )

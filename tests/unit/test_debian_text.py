@@ -21,14 +21,18 @@ def test_no_severe_action_on_text_nobody_wrote_at_us(default_engine: Engine, nam
     assert figures["severe"] == 0, f"{name}: {figures['severe']} of {len(texts)} blocked/reported"
 
 
+# The clear false-positive rates when this text was first read by hand (0.16% and 0.26%): a
+# regression above them fails. Measured since: 0.153% (fortunes-it), 0.184% (fortunes), 0.016%
+# (the .mo strings of the machine that labelled them).
+BOUNDS = {"fortunes-it": 0.16, "fortunes (en)": 0.26, "Italian .mo strings": 0.16}
+
+
 @pytest.mark.parametrize("name", sorted(CORPORA))
 def test_clear_false_positives_stay_below_the_first_measurement(
     default_engine: Engine, name: str
 ) -> None:
-    # 0.16% was the rate of clear false positives on this text when it was first read by hand;
-    # the labels say which flagged texts are clean.
     figures = measure(default_engine, CORPORA[name], load_labels())
-    assert figures["clear false positive rate"] < 0.16, figures
+    assert figures["clear false positive rate"] < BOUNDS[name], figures
 
 
 def test_the_labels_are_one_per_text_and_valid() -> None:
