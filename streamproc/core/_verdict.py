@@ -33,9 +33,10 @@ ACTION_ORDER: Final = {a: i for i, a in enumerate(ACTIONS)}
 CATEGORY_ORDER: Final = {c: i for i, c in enumerate(CATEGORIES)}
 CONTEXTUAL: Final = frozenset({"insult", "threat", "hate", "illegal"})
 """Categories whose matches are read in context: aimed at someone, or used generally."""
-AIMED: Final = frozenset({"insult", "threat", "hate"})
-"""Categories whose severe actions need a match aimed at someone (illegal activity is offered,
-not aimed: corroboration alone backs it)."""
+AIMED: Final = frozenset({"insult", "hate"})
+"""Categories whose severe actions need a match said to someone (the second person, an
+@mention). A threat's phrase names its own target ("ti ammazzo", "so dove abita", "qualcuno si
+fa male"), and illegal activity is offered, not aimed: corroboration alone backs those."""
 SEVERE_ACTIONS: Final = frozenset({"block", "report_platform", "report_authorities"})
 """Actions against a citizen that need a sure match; otherwise a person decides."""
 

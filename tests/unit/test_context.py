@@ -39,6 +39,8 @@ def test_no_severe_action_on_one_ambiguous_match(default_engine: Engine, text: s
         "Vengo con il fucile e vi faccio vedere io.",  # two rules, aimed at the readers
         "domani vengo in ufficio e vi brucio la macchina",  # a structural rule: two signals
         "I will kill you. I know where you live.",
+        # A threat's phrases name their own target: two of them corroborate each other.
+        "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",
     ],
 )
 def test_severe_actions_when_sure(default_engine: Engine, text: str) -> None:
@@ -54,7 +56,7 @@ def test_severe_actions_when_sure(default_engine: Engine, text: str) -> None:
         "ti ammazzo",  # aimed, but one phrase alone
         "Support Mental Health.  Or I'll kill you.",  # a joke as a literal reading cannot tell
         "I'll kill you if you quote it.",  # a condition after the threat
-        "La prossima volta che vengo in sede non esco da solo. Qualcuno si fa male",  # not aimed
+        "Sporchi zingari, andrebbero cacciati tutti.",  # hate said of a group, to no one here
         "Io, quelli che fanno la guerra, li ammazzerei tutti!",  # not aimed at anyone here
         "- Che cosa ottieni incrociando un drago con un frocio?\n- Un megaculo infiammato.",
         "Only the heavy faggots know.",  # a slur, said of no one addressed
