@@ -57,7 +57,7 @@ from streamproc.local.platforms import (
 
 LOOP_COUNT = 3_000  # deliveries (full mode)
 QUICK_COUNT = 600  # when run with --quick --only loop: a smoke run, not CI's
-CLIENTS = 4  # concurrent HTTP clients
+CLIENTS = 8  # concurrent HTTP clients, each waiting for its answer before the next
 ALONE_MIN = 20_000  # comments the worker decides alone: a window of a second or more
 WEBHOOK_CHANNELS = ("facebook", "instagram", "twitter")
 FB_POST, IG_MEDIA, X_POST = "901097836652708", "17918195224117851", "1990366154721874313"
