@@ -215,6 +215,12 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def thin_ms(seconds: list[float], keep: int = 1000) -> list[float]:
+    """About ``keep`` of the durations, sorted, in ms: enough for a CDF plot."""
+    ordered = sorted(seconds)
+    return [s * 1000 for s in ordered[:: max(len(ordered) // keep, 1)]]
+
+
 def per_s(count: int, first: float, last: float) -> float:
     """``count`` events ÷ the time from the first to the last (NaN below 1 ms)."""
     return count / (last - first) if last - first > 0.001 else float("nan")
@@ -477,13 +483,20 @@ async def _measure(
     reporter.log(
         f"worker alone: {len(alone):,} decisions at {worker_alone['decisions_per_s']:,.0f}/s"
     )
-    return {"loop": loop, "worker_alone": worker_alone}
+    curves = {
+        "webhook → platform call": end_to_end,
+        "webhook → decision": to_decision,
+        "decision → platform call": to_call,
+    }
+    thinned = {label: thin_ms(values) for label, values in curves.items()}
+    return {"loop": loop, "worker_alone": worker_alone, "latency_ms": thinned}
 
 
 def run_loop(quick: bool, reporter: Reporter) -> dict[str, Any]:
     count = QUICK_COUNT if quick else LOOP_COUNT
     with local_bench(count, "loop", step=reporter.step) as bench:
         raw = asyncio.run(_loop(bench, reporter, count))
+    curves = raw.pop("latency_ms")
     loop, alone = raw["loop"], raw["worker_alone"]
     ratios = {
         "loop.vs_worker_alone": ratio(
@@ -498,4 +511,4 @@ def run_loop(quick: bool, reporter: Reporter) -> dict[str, Any]:
         "Latency counts the comments a call names (hide, reply, private reply); blocks and "
         "direct messages name the author and count only in calls/s.",
     ]
-    return {"ratios": ratios, "figures": raw, "series": {}, "notes": notes}
+    return {"ratios": ratios, "figures": raw, "series": {"latency": curves}, "notes": notes}

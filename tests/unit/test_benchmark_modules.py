@@ -74,12 +74,14 @@ def test_loop_figures() -> None:
 
     import orjson
 
-    from benchmarks.bench_loop import alone_lines, per_s, percentiles_ms
+    from benchmarks.bench_loop import alone_lines, per_s, percentiles_ms, thin_ms
 
     figures = percentiles_ms([i / 1000 for i in range(1, 101)])  # 1..100 ms
     assert figures["p50_ms"] == 51 and figures["p99_ms"] == 100 and figures["max_ms"] == 100
     assert math.isclose(figures["mean_ms"], 50.5)
     assert math.isnan(percentiles_ms([])["p50_ms"])
+    assert thin_ms([0.003, 0.001, 0.002]) == [1.0, 2.0, 3.0]
+    assert len(thin_ms([i / 1000 for i in range(5000)])) == 1000
     assert per_s(100, 10.0, 12.0) == 50 and math.isnan(per_s(5, 1.0, 1.0))
     published = [
         {"id": "facebook:1", "author": {"id": "9"}, "platform": {"user_id": "9", "comment_id": "1"}}
