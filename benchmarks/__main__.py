@@ -29,12 +29,14 @@ PLANNED_STEPS = {
     "peers": (3, 3),
     "scaleout": (4, 4),
     "policy_swap": (3, 3),
+    "loop": (4, 4),
 }
 QUICK = ("engine", "streaming")  # what a quick run measures when --only does not say
 
 
 def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
     from benchmarks.bench_engine import run_engine
+    from benchmarks.bench_loop import run_loop
     from benchmarks.bench_peers import run_peers
     from benchmarks.bench_scale import run_policy_swap, run_scaleout
     from benchmarks.bench_worker import run_streaming
@@ -66,6 +68,7 @@ def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
         "peers": peers,
         "scaleout": run_scaleout,  # full mode: ~4 minutes
         "policy_swap": run_policy_swap,  # full mode: ~2 minutes
+        "loop": run_loop,  # full mode: ~2 minutes
     }
 
 
@@ -75,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: engine, streaming, peers, scaleout, policy_swap",
+        help="comma-separated: engine, streaming, peers, scaleout, policy_swap, loop",
     )
     parser.add_argument(
         "--name", help="results folder under benchmarks/results/ [<UTC date>-quick|full]"

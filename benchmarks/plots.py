@@ -70,7 +70,12 @@ def stage_costs(stages: dict[str, float], path: Path) -> Path:
     return _save(plt, fig, path)
 
 
-def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
+def latency_cdfs(
+    curves: dict[str, list[float]],
+    path: Path,
+    xlabel: str = "produce → decision latency (ms)",
+    title: str = "Latency CDF at each load",
+) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for label, values in curves.items():
@@ -80,9 +85,9 @@ def latency_cdfs(curves: dict[str, list[float]], path: Path) -> Path:
         n = len(ordered)
         ax.plot(ordered, [(i + 1) / n for i in range(n)], label=label)
     ax.set_xscale("log")
-    ax.set_xlabel("produce → decision latency (ms)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("share of comments")
-    ax.set_title("Latency CDF at each load")
+    ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return _save(plt, fig, path)
@@ -145,6 +150,16 @@ def draw(sections: dict[str, dict[str, Any]], folder: Path) -> list[Path]:
                 folder / "scaleout.png",
                 xlabel="comments/s, one consumer group, local broker, 2 cores in all",
                 title="Scale-out: worker processes on a 30-partition backlog",
+            )
+        )
+    loop = sections.get("loop", {}).get("series", {})
+    if loop.get("latency"):
+        made.append(
+            latency_cdfs(
+                loop["latency"],
+                folder / "loop-latency-cdf.png",
+                xlabel="latency (ms), webhooks through connect, worker and sink",
+                title="The whole loop: webhook POST → platform call",
             )
         )
     swap = sections.get("policy_swap", {}).get("raw", {})
