@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -266,17 +265,7 @@ class ConnectProcess(ServiceProcess):
         self.env["STREAMPROC_CONNECT_ADDRESS"] = "127.0.0.1"
 
     def start(self, timeout: float = 90.0) -> ConnectProcess:
-        self.launch()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                url = f"http://127.0.0.1:{self.metrics_port}/readyz"
-                with urllib.request.urlopen(url, timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"connect not ready in {timeout:.0f} s\n{self.log()}")
+        return self.start_ready(timeout)
 
 
 def _platform_env(stand_ins: StandIns) -> dict[str, str]:

@@ -7,7 +7,6 @@ import contextlib
 import random
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,17 +38,7 @@ class SinkProcess(ServiceProcess):
         self.env["STREAMPROC_SINK_METRICS_PORT"] = str(self.metrics_port)
 
     def start(self, timeout: float = 90.0) -> SinkProcess:
-        self.launch()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                url = f"http://127.0.0.1:{self.metrics_port}/readyz"
-                with urllib.request.urlopen(url, timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"sink not ready in {timeout:.0f} s\n{self.log()}")
+        return self.start_ready(timeout)
 
 
 # --- the load ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,17 +55,8 @@ class ConsoleProcess(ServiceProcess):
 
     def start(self, timeout: float = 90.0) -> ConsoleProcess:
         self.launch()
-        self.wait_until(lambda _samples: self._ready(), timeout)
+        self.wait_until(lambda _samples: self.ready(), timeout)
         return self
-
-    def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=2
-            ) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
 
     def queue_depths(self) -> dict[str, int]:
         samples = self.samples() or {}

@@ -166,6 +166,26 @@ class ServiceProcess(ChildProcess):
         samples = self.samples()
         return metric_total(samples, name) if samples is not None else 0.0
 
+    def ready(self, timeout: float = 2.0) -> bool:
+        """Whether it answers ``/readyz`` with 200 on its metrics port."""
+        url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def start_ready(self, timeout: float = 90.0) -> Self:
+        """Start it and wait until it is ready; raises if it exits or is not ready in time."""
+        self.launch()
+        deadline = time.monotonic() + timeout
+        while not self.ready(timeout=1.0):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} not ready in {timeout:.0f} s\n{self.log()}")
+            time.sleep(0.2)
+        return self
+
     def wait_until(
         self, done: Callable[[dict[str, float]], bool], timeout: float, every: float = 0.1
     ) -> dict[str, float]:
