@@ -119,6 +119,18 @@ def comment_text(rng: random.Random) -> str:
     return text[:300]
 
 
+def public_comment(text: str) -> dict[str, Any]:
+    """``text`` as one public Facebook comment on a weekday in moderation hours, for the
+    quality measurements that moderate texts one by one (no strikes before it)."""
+    return {
+        "id": "t",
+        "channel": "facebook",
+        "author": {"id": "a", "role": "public"},
+        "text": text,
+        "created_at": "2026-11-18T10:00:00+01:00",
+    }
+
+
 def comments(count: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     start = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.corpus import public_comment
 from streamproc.core import Engine, MemoryStrikeStore, load_pack
 
 FORTUNES = Path("/usr/share/games/fortunes")
@@ -110,14 +111,7 @@ def measure(
 ) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     for text in texts:
-        comment = {
-            "id": "t",
-            "channel": "facebook",
-            "author": {"id": "a", "role": "public"},
-            "text": text,
-            "created_at": "2026-11-18T10:00:00+01:00",
-        }
-        decision = engine.moderate(comment, MemoryStrikeStore())
+        decision = engine.moderate(public_comment(text), MemoryStrikeStore())
         actions = set(decision["actions"])
         counts["texts"] += 1
         if actions == {"allow"}:
@@ -129,12 +123,13 @@ def measure(
             continue
         counts["severe"] += bool(actions & SEVERE)
         counts["removed"] += "remove" in actions
-        label = labels.get(text_id(text))
+        key = text_id(text)
+        label = labels.get(key)
         if label is None:
             counts["unlabelled"] += 1
             if dump is not None:
                 dump.write(
-                    f"{text_id(text)}\t-\t{','.join(decision['actions'])}\t"
+                    f"{key}\t-\t{','.join(decision['actions'])}\t"
                     f"{','.join(rules)}\t{text[:2000]!r}\n"
                 )
             continue

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from benchmarks.corpus import public_comment
 from streamproc.core import Engine, MemoryStrikeStore, load_pack
 
 LABELS = Path(__file__).parent / "data" / "wordlist-labels.tsv"
@@ -55,14 +56,7 @@ def load_labels(path: Path = LABELS) -> dict[str, str]:
 
 
 def caught(engine: Engine, text: str) -> bool:
-    comment = {
-        "id": "t",
-        "channel": "facebook",
-        "author": {"id": "a", "role": "public"},
-        "text": text,
-        "created_at": "2026-11-18T10:00:00+01:00",
-    }
-    return engine.moderate(comment, MemoryStrikeStore())["actions"] != ["allow"]
+    return engine.moderate(public_comment(text), MemoryStrikeStore())["actions"] != ["allow"]
 
 
 def measure(
