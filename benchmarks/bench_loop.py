@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from streamproc.local.platforms import (
     facebook_message,
     instagram_comment,
     sign,
+    twitter_message,
     twitter_reply,
 )
 
@@ -79,10 +79,6 @@ def sample() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in data.splitlines() if line.strip()]
 
 
-def _ms(iso: str) -> str:
-    return str(int(datetime.fromisoformat(iso).timestamp() * 1000))
-
-
 def deliveries(comments: list[dict[str, Any]], count: int, accounts: Accounts) -> list[Delivery]:
     """``count`` signed webhook deliveries made of ``comments`` taken in turn; a pass over them
     gives every comment and author a fresh id. YouTube and LinkedIn comments (polled, not
@@ -108,15 +104,7 @@ def deliveries(comments: list[dict[str, Any]], count: int, accounts: Accounts) -
             cid, target = f"{channel}:{mid}", None
         elif message:
             dm = f"95{n:010d}"
-            event = {
-                "type": "message_create",
-                "id": dm,
-                "created_timestamp": _ms(at),
-                "message_create": {"sender_id": user, "message_data": {"text": text}},
-            }
-            body = orjson.dumps(
-                {"for_user_id": accounts.twitter_user_id, "direct_message_events": [event]}
-            )
+            body = twitter_message(accounts, message_id=dm, user_id=user, text=text, created_at=at)
             cid, target = f"twitter:{dm}", None
         elif channel == "facebook":
             post_id = post.rsplit("_", 1)[-1] if native and post else FB_POST

@@ -6,7 +6,6 @@ the decisions out on the stand-ins, and the calls it made are printed."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -36,6 +35,7 @@ from streamproc.local.platforms import (
     instagram_comment,
     linkedin_comment,
     sign,
+    twitter_message,
     twitter_reply,
     youtube_comment,
 )
@@ -158,16 +158,7 @@ class PlatformLoop:
             cid = f"instagram:{comment}"
         elif channel == "twitter" and kind == "private_message":
             dm = f"95{n:010d}"
-            stamp = str(int(datetime.fromisoformat(at).timestamp() * 1000))
-            event = {
-                "type": "message_create",
-                "id": dm,
-                "created_timestamp": stamp,
-                "message_create": {"sender_id": user, "message_data": {"text": text}},
-            }
-            body = json.dumps(
-                {"for_user_id": a.twitter_user_id, "direct_message_events": [event]}
-            ).encode()
+            body = twitter_message(a, message_id=dm, user_id=user, text=text, created_at=at)
             cid = f"twitter:{dm}"
         elif channel == "twitter":
             tweet = f"199{n:010d}"

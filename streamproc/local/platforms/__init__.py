@@ -12,6 +12,7 @@ from streamproc.local.platforms._webhooks import (
     linkedin_comment,
     meta_body,
     sign,
+    twitter_message,
     twitter_reply,
     youtube_comment,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "linkedin_comment",
     "meta_body",
     "sign",
+    "twitter_message",
     "twitter_reply",
     "youtube_comment",
 ]

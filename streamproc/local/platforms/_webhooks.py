@@ -21,6 +21,7 @@ __all__ = [
     "linkedin_comment",
     "meta_body",
     "sign",
+    "twitter_message",
     "twitter_reply",
     "youtube_comment",
 ]
@@ -138,6 +139,20 @@ def twitter_reply(
     if len(text) > 140:
         tweet["extended_tweet"] = {"full_text": text}
     body = {"for_user_id": accounts.twitter_user_id, "tweet_create_events": [tweet]}
+    return json.dumps(body).encode()
+
+
+def twitter_message(
+    accounts: Accounts, *, message_id: str, user_id: str, text: str, created_at: str
+) -> bytes:
+    """An X Account Activity delivery of a direct message to the institution's account."""
+    event = {
+        "type": "message_create",
+        "id": message_id,
+        "created_timestamp": str(int(datetime.fromisoformat(created_at).timestamp() * 1000)),
+        "message_create": {"sender_id": user_id, "message_data": {"text": text}},
+    }
+    body = {"for_user_id": accounts.twitter_user_id, "direct_message_events": [event]}
     return json.dumps(body).encode()
 
 
