@@ -59,8 +59,8 @@ class Findings:
     def __init__(self) -> None:
         self.matches: list[Match] = []
         self.confirmed: set[str] = set()
-        # Categories sure enough for severe actions: a grave term aimed at someone, or
-        # corroborated by another rule of its language.
+        # Categories sure enough for severe actions: meant, aimed where the category has a
+        # target, and corroborated (see Engine._weigh).
         self.sure: set[str] = set()
         self.aimed: list[str] = []  # weak insult rules confirmed by being said of someone
         self.general: dict[str, list[str]] = {}  # category -> "rule (cue)" read as general use
