@@ -285,7 +285,7 @@ class Engine:
         # conditional), whether one of them was aimed at someone, and whether the matches
         # corroborate each other by themselves (a hidden spelling, a structural rule).
         backing: dict[tuple[str, str], set[str]] = {}
-        aimed: set[tuple[str, str]] = set()
+        addressed: set[tuple[str, str]] = set()
         corroborated: set[tuple[str, str]] = set()
         for f in analysis.found:
             entry = f.entry
@@ -311,7 +311,7 @@ class Engine:
                     found.aimed.append(entry.rule)
                 meant = not context.hypothetical
                 if meant and context.targeted:
-                    aimed.add(key)
+                    addressed.add(key)
             if meant:
                 backing.setdefault(key, set()).add(entry.rule)
                 if f.obfuscated or entry.structural:
@@ -334,7 +334,7 @@ class Engine:
             # Blocking or reporting a citizen needs a match aimed at someone (where the
             # category has a target) and corroborated: by another rule of its language, a
             # hidden spelling or a structural rule. Anything less is held for a person.
-            if (key in aimed or key[0] not in AIMED) and (
+            if (key in addressed or key[0] not in AIMED) and (
                 key in corroborated or len(rules) >= corroborating
             ):
                 found.sure.add(key[0])
