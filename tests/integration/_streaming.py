@@ -25,7 +25,10 @@ streamproc_env = service_env
 
 
 def unique(prefix: str = "") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
+    # 64 random bits: the tests of one session share the broker's topics and read decisions
+    # back by comment id, and with 40 bits a few hundred thousand ids collided now and then
+    # (a kill test once found another test's comment under one of its ids).
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
 
 
 def comment(
