@@ -286,6 +286,49 @@ def stage_costs(engine: Engine, lines: list[bytes], repeats: int) -> dict[str, f
     return stages
 
 
+def comment_path(engine: Engine, comment: Any) -> str:
+    """Which way ``engine`` decides a validated comment: ``allowed`` at once (no hit, or only
+    hits that cannot change a decision), ``weighed`` (a lexicon or rule hit goes through the
+    policy) or ``personal_data`` (the text may hold some, so the validators run)."""
+    _form, hits, suspect = engine._scan(comment.text)
+    if suspect:
+        return "personal_data"
+    inert = engine._inert[comment.author.role or "public"]
+    if not hits or engine.matcher.quiet(hits, inert, engine._corroborate):
+        return "allowed"
+    return "weighed"
+
+
+def path_costs(engine: Engine, lines: list[bytes], repeats: int) -> dict[str, dict[str, float]]:
+    """Share of the comments, µs per comment and share of the engine's time of each way a
+    comment is decided (see :func:`comment_path`), fastest of ``repeats``: where the time goes
+    that the bare loop does not spend, since it neither weighs a match nor validates a number."""
+    from streamproc.core import decode_comment
+
+    groups: dict[str, list[Any]] = {"allowed": [], "weighed": [], "personal_data": []}
+    for raw in lines:
+        comment = decode_comment(raw, engine._max_chars)
+        groups[comment_path(engine, comment)].append(comment)
+    out: dict[str, dict[str, float]] = {}
+    for name, comments in groups.items():
+        best = float("inf")
+        for _ in range(repeats):
+            store = MemoryStrikeStore()
+            started = time.perf_counter()
+            for comment in comments:
+                engine.decide(comment, store)
+            best = min(best, time.perf_counter() - started)
+        out[name] = {
+            "share": len(comments) / len(lines),
+            "us_per_comment": best / len(comments) * 1e6 if comments else 0.0,
+            "us_per_comment_of_all": best / len(lines) * 1e6,
+        }
+    total = sum(v["us_per_comment_of_all"] for v in out.values())
+    for v in out.values():
+        v["share_of_time"] = v["us_per_comment_of_all"] / total if total else 0.0
+    return out
+
+
 _CORE_PROBE = """
 import json, sys, time
 from benchmarks.bench_engine import engine_loop
@@ -392,6 +435,21 @@ def run_engine(quick: bool, reporter: Reporter) -> dict[str, Any]:
         )
         figures["stages_us_per_comment"] = stages
         reporter.log("stages (µs/comment): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+        reporter.step("engine: time by path")
+        paths = path_costs(
+            Engine(parse_pack(read_pack_files(DEFAULT_PACK_PATH))),
+            lines[: options.stage_count],
+            options.repeats,
+        )
+        figures["paths"] = paths
+        reporter.log(
+            "paths: "
+            + ", ".join(
+                f"{k} {v['share']:.1%} of comments at {v['us_per_comment']:.1f} µs "
+                f"({v['share_of_time']:.0%} of the time)"
+                for k, v in paths.items()
+            )
+        )
         if COMPILED and not quick:  # one quick probe scattered 0.94-1.86: full mode only
             reporter.step("engine: compiled core against pure Python")
             versus = compiled_against_pure(

@@ -92,3 +92,32 @@ def test_loop_figures() -> None:
     assert len({d["author"]["id"] for d in docs}) == 3
     assert all(d["platform"]["user_id"] == d["author"]["id"] for d in docs)
     assert all(d["platform"]["comment_id"] == "1" for d in docs)
+
+
+def test_engine_paths_split_the_comments_by_how_they_are_decided() -> None:
+    import orjson
+
+    from benchmarks.bench_engine import comment_path, path_costs
+    from benchmarks.corpus import public_comment
+    from streamproc.core import (
+        DEFAULT_PACK_PATH,
+        Engine,
+        decode_comment,
+        parse_pack,
+        read_pack_files,
+    )
+
+    engine = Engine(parse_pack(read_pack_files(DEFAULT_PACK_PATH)))
+    texts = {
+        "allowed": "Grazie per le informazioni sul bando INAIL, molto utili.",
+        "weighed": "Sei proprio uno stronzo, vergognati.",
+        "personal_data": "Chiamatemi al 347 123 4567 per la mia pratica di infortunio.",
+    }
+    lines = [orjson.dumps(public_comment(t)) for t in texts.values()]
+    for path, line in zip(texts, lines, strict=True):
+        assert comment_path(engine, decode_comment(line, 10_000)) == path
+    costs = path_costs(engine, lines * 2, repeats=1)
+    assert list(costs) == list(texts)
+    assert all(v["share"] == 1 / 3 for v in costs.values())
+    assert sum(v["share_of_time"] for v in costs.values()) == pytest.approx(1.0)
+    assert all(v["us_per_comment"] > 0 for v in costs.values())
