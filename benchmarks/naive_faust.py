@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     app = build_app(args.bootstrap, args.app_id, args.data_dir)
-    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
+    # Without its web server: Faust's worker command starts one on port 6066 whatever the app's
+    # web_enabled says, and a second agent on the machine would fail to bind it.
+    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--without-web"]
     app.main()
     return 0
 
