@@ -4,6 +4,7 @@ partition, on the partitions Kafka's default partitioner gives their keys, in or
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from streamproc.worker._publisher import BatchPublisher
+from streamproc.worker._publisher import BatchPublisher, key_partition
 
 PARTITIONS = 6
 
@@ -94,3 +95,35 @@ async def test_queued_records_are_due_once_they_waited_the_flush_interval() -> N
     assert eager.due()
     await eager.flush()
     assert not eager.due()
+
+
+# Kafka's own test vectors for its murmur2 (Java's UtilsTest.testMurmur2), as signed ints.
+KAFKA_MURMUR2_VECTORS = {
+    b"21": -973932308,
+    b"foobar": -790332482,
+    b"a-little-bit-long-string": -985981536,
+    b"a-little-bit-longer-string": -1486304829,
+    b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+    b"abc": 479470107,
+}
+
+
+@pytest.mark.parametrize(("key", "signed"), KAFKA_MURMUR2_VECTORS.items())
+def test_key_partition_hashes_as_kafka_does(key: bytes, signed: int) -> None:
+    for count in (1, 3, 6, 7, 30, 64):
+        partitions = list(range(count))
+        assert key_partition(key, partitions) == (signed & 0x7FFFFFFF) % count
+
+
+def test_key_partition_agrees_with_aiokafkas_partitioner_on_random_keys() -> None:
+    rng = random.Random(2026)
+    partitioner = DefaultPartitioner()
+    for _ in range(20_000):
+        key = rng.randbytes(rng.randrange(0, 70))
+        partitions = sorted(rng.sample(range(100), rng.randrange(1, 40)))
+        assert key_partition(key, partitions) == partitioner(key, partitions, partitions)
+
+
+def test_key_partition_without_a_key_picks_one_of_the_partitions() -> None:
+    picked = {key_partition(None, [2, 5, 9]) for _ in range(200)}
+    assert picked == {2, 5, 9}
