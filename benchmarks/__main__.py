@@ -1,5 +1,9 @@
 """The benchmark suite: ``python -m benchmarks [--quick] [--only engine,streaming]``.
 
+The streaming section's backlog and rounds can be shortened (``--stream-count``,
+``--stream-rounds``); ``--naive-transport kafka,confluent`` adds the naive Faust agent on Faust's
+confluent:// driver to the full streaming rounds (a trial: recorded, not fatal, if it fails).
+
 Each benchmark reports ratios against a baseline measured side by side in the same run, plus
 the absolute figures. The results go to ``benchmarks/results/<name>/``: ``results.json``
 (figures, machine, versions, commit), ``summary.md`` and PNG plots. The run exits with 1 when a
@@ -9,6 +13,7 @@ ratio is below its floor in ``benchmarks/floors.toml``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shlex
 import sys
 import time
@@ -34,29 +39,63 @@ PLANNED_STEPS = {
 QUICK = ("engine", "streaming")  # what a quick run measures when --only does not say
 
 
-def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
+def streaming_systems(naive_transports: Sequence[str], *, quix: bool, confluent: bool) -> list[Any]:
+    """The other systems of the full streaming rounds: the naive Faust agent on each of
+    ``naive_transports``, then Quix Streams and the librdkafka bare loop where their optional
+    packages (the `bench` extra) are installed."""
+    from benchmarks.confluent_loop import ConfluentBare
+    from benchmarks.naive_faust import NaiveFaust
+    from benchmarks.quix_app import QuixStreams
+
+    systems: list[Any] = [NaiveFaust(transport) for transport in naive_transports]
+    if quix:
+        systems.append(QuixStreams())
+    if confluent:
+        systems.append(ConfluentBare())
+    return systems
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _benchmarks(
+    stream_count: int | None = None,
+    stream_rounds: int | None = None,
+    naive_transports: Sequence[str] = ("kafka",),
+) -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
     from benchmarks.bench_engine import run_engine
     from benchmarks.bench_loop import run_loop
     from benchmarks.bench_peers import run_peers
     from benchmarks.bench_scale import run_policy_swap, run_scaleout
-    from benchmarks.bench_worker import run_streaming
-    from benchmarks.naive_faust import NaiveFaust
-    from benchmarks.quix_app import QuixStreams
+    from benchmarks.bench_worker import StreamingOptions, run_streaming
 
     def streaming(quick: bool, reporter: Reporter) -> dict[str, Any]:
+        options = StreamingOptions.for_mode(quick, stream_count, stream_rounds)
         # The naive agent needs ~30 s per 20k comments here: too slow for CI's quick run; Quix
-        # Streams is an optional dependency (the `bench` extra) that CI does not install.
+        # Streams and confluent-kafka are optional dependencies (the `bench` extra) that CI does
+        # not install.
         if quick:
-            return run_streaming(quick, reporter)
-        import importlib.util
-
-        quix = importlib.util.find_spec("quixstreams") is not None
-        if not quix:
-            reporter.log("quixstreams is not installed (the bench extra): no Quix Streams rounds")
-        extra: list[Any] = [NaiveFaust(), *([QuixStreams()] if quix else [])]
-        section = run_streaming(quick, reporter, extra=extra)
-        if quix:
-            section["figures"]["versions"]["quixstreams"] = QuixStreams.version()
+            section = run_streaming(quick, reporter, options=options)
+        else:
+            quix, confluent = installed("quixstreams"), installed("confluent_kafka")
+            if not quix:
+                reporter.log("quixstreams is not installed (the bench extra): no Quix rounds")
+            if not confluent:
+                reporter.log("confluent-kafka is not installed (the bench extra): no librdkafka")
+            extra = streaming_systems(naive_transports, quix=quix, confluent=confluent)
+            section = run_streaming(quick, reporter, extra=extra, options=options)
+            versions = section["figures"]["versions"]
+            for system in extra:
+                if hasattr(system, "version"):
+                    versions[system.name] = system.version()
+        section["figures"]["options"] = {
+            "count": options.count,
+            "rounds": options.rounds,
+            "latency_seconds": options.latency_seconds,
+            "load_points": list(options.load_points),
+            "naive_transports": [] if quick else list(naive_transports),
+        }
         return section
 
     def peers(quick: bool, reporter: Reporter) -> dict[str, Any]:
@@ -72,7 +111,27 @@ def _benchmarks() -> dict[str, Callable[[bool, Reporter], dict[str, Any]]]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _transports(text: str) -> tuple[str, ...]:
+    from benchmarks.naive_faust import TRANSPORTS
+
+    chosen = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    unknown = sorted(set(chosen) - set(TRANSPORTS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown Faust transport(s) {', '.join(unknown) or '(none)'}; known: "
+            + ", ".join(TRANSPORTS)
+        )
+    return chosen
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small and short: CI's run")
     parser.add_argument(
@@ -86,14 +145,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help="where result folders go")
     parser.add_argument("--floors", type=Path, default=FLOORS_PATH, help="the floors file")
     parser.add_argument("--note", default="", help="a remark stored with the results")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--stream-count",
+        type=_positive,
+        help="comments in the streaming backlog [20,000 quick, 200,000 full]",
+    )
+    parser.add_argument(
+        "--stream-rounds", type=_positive, help="streaming throughput rounds [1 quick, 3 full]"
+    )
+    parser.add_argument(
+        "--naive-transport",
+        type=_transports,
+        default=("kafka",),
+        help="comma-separated Faust transports of the naive agent in the full streaming rounds:"
+        " kafka (aiokafka), confluent (Faust's confluent:// driver, a trial) [kafka]",
+    )
+    return parser
 
-    available = _benchmarks()
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cli = parser()
+    args = cli.parse_args(argv)
+
+    available = _benchmarks(args.stream_count, args.stream_rounds, args.naive_transport)
     default = QUICK if args.quick else tuple(available)
     chosen = [n.strip() for n in args.only.split(",") if n.strip()] or list(default)
     unknown = sorted(set(chosen) - set(available))
     if unknown:
-        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available)}")
+        cli.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available)}")
     mode = "quick" if args.quick else "full"
     name = args.name or f"{datetime.now(UTC):%Y-%m-%dT%H%M}-{mode}"
     floors = load_floors(args.floors)
@@ -112,12 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for bench in chosen:
             sections[bench] = available[bench](args.quick, reporter)
 
-    checks = check_floors(ratio_values(sections), floors, quick=args.quick)
+    checks = check_floors(ratio_values(sections), floors, quick=args.quick, sections=chosen)
     results: dict[str, Any] = {
         "name": name,
         "mode": mode,
         "command": shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])]),
         "note": args.note,
+        "options": {
+            "only": chosen,
+            "stream_count": args.stream_count,
+            "stream_rounds": args.stream_rounds,
+            "naive_transports": list(args.naive_transport),
+        },
         "seconds": time.perf_counter() - started,
         "steps_seconds": reporter.steps_seconds,
         "environment": env,

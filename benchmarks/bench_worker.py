@@ -45,7 +45,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
@@ -78,6 +78,7 @@ from benchmarks.stream_harness import (
     delivered,
     local_bench,
 )
+from benchmarks.systems import SystemFailed
 from streamproc.connect import publish_lines
 from streamproc.kafka import admin_client, apply, load_declarations
 from streamproc.local import (
@@ -97,17 +98,25 @@ async def preload(bench: Bench) -> dict[str, Any]:
 
 
 async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
-    before = await end_offsets(bench.settings, bench.tps(BARE_OUT))
-    result = bench.workdir / f"bare-{index}.json"
-    log = bench.workdir / f"bare-{index}.log"
+    return await loop_round(bench, index, "bare", "benchmarks.bare_loop", BARE_OUT)
+
+
+async def loop_round(
+    bench: Bench, index: int, kind: str, module: str, output_topic: str
+) -> dict[str, Any]:
+    """One round of a bare loop (``python -m module``, bare_loop.py's command line): it exits
+    once it has consumed the backlog; every comment must have exactly one output record."""
+    before = await end_offsets(bench.settings, bench.tps(output_topic))
+    result = bench.workdir / f"{kind}-{index}.json"
+    log = bench.workdir / f"{kind}-{index}.log"
     args = [
         *python_argv(),
         "-m",
-        "benchmarks.bare_loop",
+        module,
         "--bootstrap",
         bench.bootstrap,
         "--group",
-        f"bench-bare-{uuid.uuid4().hex[:8]}",
+        f"bench-{kind}-{uuid.uuid4().hex[:8]}",
         "--count",
         str(bench.count),
         "--max-records",
@@ -125,17 +134,31 @@ async def bare_round(bench: Bench, index: int) -> dict[str, Any]:
     try:
         while process.poll() is None:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the bare loop timed out:\n{child.log()}")
+                raise RuntimeError(f"the {kind} loop timed out:\n{child.log()}")
             await asyncio.sleep(0.2)
     finally:
         await sampler.stop()
         child.stop()
         children.remove(child)
     if process.returncode != 0:
-        raise RuntimeError(f"the bare loop failed ({process.returncode}):\n{child.log()}")
+        raise RuntimeError(f"the {kind} loop failed ({process.returncode}):\n{child.log()}")
     own = json.loads(result.read_text())
     out = await read_window(bench.settings, before)
-    return _round_result("bare", bench, out, sampler, extra={"own_clock": own})
+    problem = output_problem(bench.count, out)
+    if problem:
+        raise RuntimeError(f"the {kind} loop: {problem}")
+    return _round_result(kind, bench, out, sampler, extra={"own_clock": own})
+
+
+def output_problem(count: int, out: Output) -> str | None:
+    """What is wrong with a loop's outputs for ``count`` comments, if anything: one output
+    record per comment, keyed by its comment id."""
+    distinct = len(set(out.keys))
+    if out.count < count:
+        return f"{out.count:,} output records for {count:,} comments"
+    if distinct != out.count:
+        return f"{out.count - distinct:,} duplicate outputs ({out.count:,} records)"
+    return None
 
 
 async def worker_round(bench: Bench, index: int) -> dict[str, Any]:
@@ -200,13 +223,15 @@ def _round_result(
     }
 
 
-async def setup(bench: Bench) -> None:
+async def setup(bench: Bench, scratch_topics: Sequence[str] = ()) -> None:
+    """The packaged topics, the bare loop's and the naive agent's scratch topics and
+    ``scratch_topics`` (other systems' outputs), 6 partitions each."""
     declarations = load_declarations()
     async with admin_client(bench.settings) as admin:
         report = await apply(declarations, admin)
         if report.has_errors:
             raise RuntimeError("\n".join(report.lines()))
-        scratch = [BARE_OUT, NAIVE_OUT]
+        scratch = list(dict.fromkeys([BARE_OUT, NAIVE_OUT, *scratch_topics]))
         await admin.create_topics(
             [NewTopic(name, num_partitions=6, replication_factor=1) for name in scratch]
         )
@@ -229,10 +254,26 @@ class StreamingOptions:
     max_records: int = 5000
 
     @classmethod
-    def for_mode(cls, quick: bool) -> StreamingOptions:
+    def for_mode(
+        cls, quick: bool, count: int | None = None, rounds: int | None = None
+    ) -> StreamingOptions:
+        """The mode's options; ``count`` and ``rounds`` (``--stream-count``, ``--stream-rounds``)
+        override the backlog size and the number of throughput rounds."""
         if quick:
-            return cls(count=20_000, rounds=1, latency_seconds=8.0, load_points=(0.5,))
-        return cls(count=200_000, rounds=3, latency_seconds=20.0, load_points=(0.25, 0.5, 0.75))
+            options = cls(count=20_000, rounds=1, latency_seconds=8.0, load_points=(0.5,))
+        else:
+            options = cls(
+                count=200_000, rounds=3, latency_seconds=20.0, load_points=(0.25, 0.5, 0.75)
+            )
+        if count is not None:
+            if count < 1:
+                raise ValueError("the streaming backlog needs at least one comment")
+            options = replace(options, count=count)
+        if rounds is not None:
+            if rounds < 1:
+                raise ValueError("the streaming benchmark needs at least one round")
+            options = replace(options, rounds=rounds)
+        return options
 
 
 def _line(r: dict[str, Any]) -> str:
@@ -248,7 +289,7 @@ def _line(r: dict[str, Any]) -> str:
 async def _streaming(
     bench: Bench, options: StreamingOptions, reporter: Reporter, extra: Sequence[Any]
 ) -> dict[str, Any]:
-    await setup(bench)
+    await setup(bench, [topic for system in extra for topic in system.scratch_topics])
     reporter.step(f"streaming: preloading {bench.count:,} comments")
     loaded = await preload(bench)
     reporter.log(f"{loaded['comments']:,} comments preloaded in {loaded['seconds']:.1f} s")
@@ -260,7 +301,14 @@ async def _streaming(
         entry["worker"] = await worker_round(bench, index)
         reporter.log(f"round {index} worker: {_line(entry['worker'])}")
         for system in extra:  # other systems, each in the same round
-            entry[system.name] = await system.round(bench, index)
+            try:
+                entry[system.name] = await system.round(bench, index)
+            except SystemFailed as failure:
+                if not getattr(system, "trial", False):
+                    raise
+                entry[system.name] = {"kind": system.name, "failed": str(failure)}
+                reporter.log(f"round {index} {system.name}: FAILED, {str(failure)[:300]}")
+                continue
             reporter.log(f"round {index} {system.name}: {_line(entry[system.name])}")
         rounds.append(entry)
     worker_max = statistics.median(r["worker"]["per_s"] for r in rounds)
@@ -282,7 +330,15 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
     ratios: dict[str, Any] = {}
     throughput: dict[str, float] = {}
     figures: dict[str, Any] = {"preload": results["preload"]}
-    for system in ("bare", "worker", *systems):
+    failed = {s: [r[s]["failed"] for r in rounds if "failed" in r[s]] for s in systems}
+    for system, failures in failed.items():
+        if failures:  # a trial system that did not deliver: no figures, no ratios
+            figures[system] = {
+                "failed_rounds": len(failures),
+                "failure": failures[0].splitlines()[0],
+            }
+    measured = [s for s in systems if not failed[s]]
+    for system in ("bare", "worker", *measured):
         per_s = [r[system]["per_s"] for r in rounds]
         cpu = [r[system]["cpu_us_per_msg"] for r in rounds]
         throughput[system] = statistics.median(per_s)
@@ -307,10 +363,11 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
             ),
             f"bare loop's CPU µs per comment ÷ {system}'s (steadier on a busy machine)",
         )
-    for system in systems:  # the worker against the other systems of the same rounds
+    for system in measured:  # the worker against the other systems of the same rounds
         ratios[f"streaming.worker_vs_{system}"] = ratio(
             statistics.median(r["worker"]["per_s"] / r[system]["per_s"] for r in rounds),
             f"worker ÷ {system}, comments/s, same round",
+            rounds=[r["worker"]["per_s"] / r[system]["per_s"] for r in rounds],
         )
     figures["worker"]["startup_seconds_median"] = statistics.median(
         r["worker"]["startup_seconds"] for r in rounds
@@ -336,9 +393,14 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def run_streaming(quick: bool, reporter: Reporter, extra: Sequence[Any] = ()) -> dict[str, Any]:
+def run_streaming(
+    quick: bool,
+    reporter: Reporter,
+    extra: Sequence[Any] = (),
+    options: StreamingOptions | None = None,
+) -> dict[str, Any]:
     """The streaming section of the suite: its own broker, always stopped at the end."""
-    options = StreamingOptions.for_mode(quick)
+    options = options or StreamingOptions.for_mode(quick)
     with local_bench(options.count, "streaming", options.max_records, reporter.step) as bench:
         results = asyncio.run(_streaming(bench, options, reporter, extra))
     section = _section(results, [system.name for system in extra])

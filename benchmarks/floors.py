@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,12 +83,22 @@ def load_floors(path: Path = FLOORS_PATH) -> dict[str, Floor]:
 
 
 def check_floors(
-    ratios: Mapping[str, float], floors: Mapping[str, Floor], *, quick: bool
+    ratios: Mapping[str, float],
+    floors: Mapping[str, Floor],
+    *,
+    quick: bool,
+    sections: Iterable[str] | None = None,
 ) -> list[FloorCheck]:
     """One check per floor, in the file's order. In a quick run, floors marked ``quick`` must
-    have been measured; other floors are checked when their ratio was measured."""
+    have been measured, if their section (the name before the first dot) ran: ``sections``, all
+    when None; other floors are checked when their ratio was measured."""
+    ran = None if sections is None else set(sections)
+
+    def required(name: str, floor: Floor) -> bool:
+        return quick and floor.quick and (ran is None or name.split(".", 1)[0] in ran)
+
     return [
-        FloorCheck(name, floor.floor, ratios.get(name), required=quick and floor.quick)
+        FloorCheck(name, floor.floor, ratios.get(name), required=required(name, floor))
         for name, floor in floors.items()
     ]
 

@@ -3,9 +3,13 @@ over the comment topics, ``Engine.moderate_json`` per event, one awaited ``topic
 decision (Faust's own acknowledgements and commits; no batching, no strikes table).
 
     python -m benchmarks.naive_faust --bootstrap HOST:PORT --app-id ID --data-dir DIR
+        [--transport kafka|confluent]
 
 The suite runs it as one more system in each streaming round (:class:`NaiveFaust`), timed like
-the others from the CreateTime of its output records.
+the others from the CreateTime of its output records. ``--transport`` picks Faust's driver:
+``kafka://`` (aiokafka, the default and the worker's) or ``confluent://``
+(faust/transport/drivers/confluent.py on confluent-kafka); the confluent variant is a trial
+(``python -m benchmarks --naive-transport kafka,confluent``), recorded, not fatal, when it fails.
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ from pathlib import Path
 from typing import Any
 
 NAIVE_OUT = "bench.naive-faust-out"  # the scratch output topic
+TRANSPORTS = ("kafka", "confluent")  # Faust's drivers: aiokafka, confluent-kafka
 
 
-def build_app(bootstrap: str, app_id: str, data_dir: Path) -> Any:
+def output_topic(transport: str) -> str:
+    """The scratch topic of the agent on ``transport``: one per driver, so that records a
+    driver writes (or mangles) are never counted for the other."""
+    return NAIVE_OUT if transport == "kafka" else f"{NAIVE_OUT}-{transport}"
+
+
+def build_app(bootstrap: str, app_id: str, data_dir: Path, transport: str = "kafka") -> Any:
     import faust
     import orjson
 
@@ -28,7 +39,7 @@ def build_app(bootstrap: str, app_id: str, data_dir: Path) -> Any:
 
     app = faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        broker=f"{transport}://{bootstrap}",
         datadir=str(data_dir),
         web_enabled=False,
         key_serializer="raw",
@@ -40,7 +51,7 @@ def build_app(bootstrap: str, app_id: str, data_dir: Path) -> Any:
     engine = Engine(load_pack(None))
     store = MemoryStrikeStore()
     comments = app.topic(*topology().comment_topics)
-    decisions = app.topic(NAIVE_OUT)
+    decisions = app.topic(output_topic(transport))
 
     @app.agent(comments)
     async def moderate(stream: Any) -> None:
@@ -60,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--app-id", required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--transport", choices=TRANSPORTS, default="kafka")
     args = parser.parse_args(argv)
-    app = build_app(args.bootstrap, args.app_id, args.data_dir)
+    app = build_app(args.bootstrap, args.app_id, args.data_dir, args.transport)
     # Without its web server: Faust's worker command starts one on port 6066 whatever the app's
     # web_enabled says, and a second agent on the machine would fail to bind it.
     sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--without-web"]
@@ -70,10 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class NaiveFaust:
-    """The naive agent as one system of the streaming rounds."""
+    """The naive agent as one system of the streaming rounds, on one of Faust's transports."""
 
-    name = "naive_faust"
-    output_topic = NAIVE_OUT
+    def __init__(self, transport: str = "kafka") -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError(f"unknown Faust transport {transport!r}; known: {TRANSPORTS}")
+        self.transport = transport
+        self.name = "naive_faust" if transport == "kafka" else f"naive_faust_{transport}"
+        self.output_topic = output_topic(transport)
+        self.scratch_topics = (self.output_topic,)
+        self.trial = transport != "kafka"  # a failure is recorded in its round, not fatal
 
     async def round(self, bench: Any, index: int) -> dict[str, Any]:
         import uuid
@@ -90,9 +108,11 @@ class NaiveFaust:
             "--app-id",
             f"bench-naive-{uuid.uuid4().hex[:8]}",
             "--data-dir",
-            str(bench.workdir / f"naive-{index}"),
+            str(bench.workdir / f"{self.name}-{index}"),
+            "--transport",
+            self.transport,
         ]
-        return await child_round(bench, self.name, argv, NAIVE_OUT, index)
+        return await child_round(bench, self.name, argv, self.output_topic, index)
 
 
 if __name__ == "__main__":

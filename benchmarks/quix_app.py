@@ -74,6 +74,8 @@ class QuixStreams:
 
     name = "quix"
     output_topic = QUIX_OUT
+    scratch_topics: tuple[str, ...] = ()  # created by the first round, with LogAppendTime
+    trial = False  # a failure ends the run
 
     async def round(self, bench: Any, index: int) -> dict[str, Any]:
         import uuid

@@ -67,6 +67,9 @@ def markdown(results: dict[str, Any], checks: list[FloorCheck], plots: list[Path
         + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()),
         f"- wall time {results['seconds']:.0f} s; command `{results['command']}`",
     ]
+    options = {k: v for k, v in results.get("options", {}).items() if v not in (None, [], "")}
+    if options:
+        lines.append("- options: " + "; ".join(f"{k} {_show(v)}" for k, v in options.items()))
     if results.get("note"):
         lines.append(f"- note: {results['note']}")
     floors = {c.ratio: c for c in checks}

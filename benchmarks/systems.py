@@ -13,9 +13,21 @@ from benchmarks.kafka_tools import CpuSampler, end_offsets, read_window
 from benchmarks.stream_harness import Bench, children
 from streamproc.local import ChildProcess, service_env
 
+STALL_SECONDS = 60.0  # no new output record for this long: the system is not delivering
+
+
+class SystemFailed(RuntimeError):
+    """A system stopped, timed out or stopped delivering in a round. A trial system's failure
+    (``trial = True``) is recorded in its round and the run goes on; any other's ends the run."""
+
 
 async def child_round(
-    bench: Bench, name: str, argv: Sequence[str], output_topic: str, index: int
+    bench: Bench,
+    name: str,
+    argv: Sequence[str],
+    output_topic: str,
+    index: int,
+    stall_seconds: float = STALL_SECONDS,
 ) -> dict[str, Any]:
     """Run ``argv`` until ``output_topic`` holds ``bench.count`` more records, then stop it."""
     from benchmarks.bench_worker import _round_result  # bench_worker imports this module's users
@@ -30,15 +42,30 @@ async def child_round(
     assert process is not None
     sampler = CpuSampler({"proc": process.pid, "broker": bench.broker_pid})
     sampler.start()
-    deadline = time.monotonic() + 120 + bench.count / 500
+    started = time.monotonic()
+    deadline = started + 120 + bench.count / 500
+    produced, progressed = 0, started
     try:
         while True:
             ends = await end_offsets(bench.settings, tps)
-            if sum(ends[tp] - before[tp] for tp in tps) >= bench.count:
+            now = time.monotonic()
+            total = sum(ends[tp] - before[tp] for tp in tps)
+            if total >= bench.count:
                 break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} stopped or timed out:\n{child.log()}")
-            await asyncio.sleep(0.5)
+            if total > produced:
+                produced, progressed = total, now
+            if process.poll() is not None:
+                why = f"exited with {process.returncode}"
+            elif now > deadline:
+                why = f"timed out after {now - started:.0f} s"
+            elif now - progressed > stall_seconds:
+                why = f"wrote no output record for {now - progressed:.0f} s"
+            else:
+                await asyncio.sleep(0.5)
+                continue
+            raise SystemFailed(
+                f"{name} {why} ({produced:,} of {bench.count:,} outputs); its log:\n{child.log()}"
+            )
     finally:
         await sampler.stop()
         child.stop()

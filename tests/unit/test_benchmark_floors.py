@@ -83,3 +83,23 @@ def test_the_committed_floors_parse_and_each_has_a_note() -> None:
     assert floors
     assert all(f.note and 0 < f.floor < 5 for f in floors.values())
     assert any(f.quick for f in floors.values())
+
+
+def test_a_partial_quick_run_requires_only_the_floors_of_the_sections_it_ran() -> None:
+    floors = parse_floors(
+        FLOORS
+        + """
+[ratios."streaming.worker_vs_bare"]
+floor = 0.3
+quick = true
+note = "a streaming floor"
+"""
+    )
+    ratios = {"streaming.worker_vs_bare": 0.9}
+    only_streaming = check_floors(ratios, floors, quick=True, sections=["streaming"])
+    assert not failures(only_streaming)
+    assert "not measured" in only_streaming[0].describe()  # engine.default_pack: not required
+    everything = failures(check_floors(ratios, floors, quick=True))
+    assert [c.ratio for c in everything] == ["engine.default_pack"]
+    [missing] = failures(check_floors({}, floors, quick=True, sections=["streaming"]))
+    assert missing.ratio == "streaming.worker_vs_bare"

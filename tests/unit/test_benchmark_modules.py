@@ -2,7 +2,9 @@
 broken import there (a renamed export, say) must fail here too, in seconds."""
 
 import importlib
+import importlib.util
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,147 @@ def test_engine_paths_split_the_comments_by_how_they_are_decided() -> None:
     assert all(v["share"] == 1 / 3 for v in costs.values())
     assert sum(v["share_of_time"] for v in costs.values()) == pytest.approx(1.0)
     assert all(v["us_per_comment"] > 0 for v in costs.values())
+
+
+def test_the_suite_parses_the_streaming_options() -> None:
+    from benchmarks.__main__ import parser
+
+    args = parser().parse_args(
+        ["--only", "streaming", "--stream-count", "20000", "--stream-rounds", "2"]
+    )
+    assert (args.stream_count, args.stream_rounds) == (20_000, 2)
+    assert args.naive_transport == ("kafka",)  # the confluent agent is not in the default rounds
+    both = parser().parse_args(["--naive-transport", "kafka, confluent,kafka"])
+    assert both.naive_transport == ("kafka", "confluent")
+    assert parser().parse_args(["--naive-transport", "confluent"]).naive_transport == ("confluent",)
+    defaults = parser().parse_args([])
+    assert defaults.stream_count is None and defaults.stream_rounds is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--stream-count", "0"],
+        ["--stream-rounds", "-1"],
+        ["--stream-count", "many"],
+        ["--naive-transport", "rabbitmq"],
+        ["--naive-transport", ","],
+    ],
+)
+def test_the_suite_refuses_bad_streaming_options(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.__main__ import parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
+def test_streaming_options_take_the_overrides() -> None:
+    from benchmarks.bench_worker import StreamingOptions
+
+    full = StreamingOptions.for_mode(False)
+    assert (full.count, full.rounds) == (200_000, 3)
+    short = StreamingOptions.for_mode(False, count=20_000, rounds=2)
+    assert (short.count, short.rounds) == (20_000, 2)
+    assert short.load_points == full.load_points and short.latency_seconds == 20.0
+    quick = StreamingOptions.for_mode(True, rounds=2)
+    assert (quick.count, quick.rounds, quick.load_points) == (20_000, 2, (0.5,))
+    with pytest.raises(ValueError, match="round"):
+        StreamingOptions.for_mode(False, rounds=0)
+
+
+def test_the_full_streaming_systems_follow_what_is_installed() -> None:
+    from benchmarks.__main__ import installed, streaming_systems
+
+    every = streaming_systems(["kafka", "confluent"], quix=True, confluent=True)
+    assert [s.name for s in every] == [
+        "naive_faust",
+        "naive_faust_confluent",
+        "quix",
+        "confluent_bare",
+    ]
+    assert [s.trial for s in every] == [False, True, False, False]
+    assert len({s.output_topic for s in every}) == 4  # no two systems write the same topic
+    plain = streaming_systems(["kafka"], quix=False, confluent=False)
+    assert [s.name for s in plain] == ["naive_faust"]
+    assert [s.name for s in streaming_systems(["kafka"], quix=True, confluent=False)] == [
+        "naive_faust",
+        "quix",
+    ]
+    assert installed("confluent_kafka") == (importlib.util.find_spec("confluent_kafka") is not None)
+    assert not installed("no_such_module_for_the_suite")
+
+
+def test_the_naive_agent_runs_on_either_faust_transport(tmp_path: Path) -> None:
+    from benchmarks.naive_faust import NAIVE_OUT, NaiveFaust, build_app
+
+    assert (NaiveFaust().name, NaiveFaust().output_topic) == ("naive_faust", NAIVE_OUT)
+    confluent = NaiveFaust("confluent")
+    assert confluent.name == "naive_faust_confluent"
+    assert confluent.scratch_topics == (f"{NAIVE_OUT}-confluent",)
+    with pytest.raises(ValueError, match="transport"):
+        NaiveFaust("pulsar")
+    for transport in ("kafka", "confluent"):
+        app = build_app("localhost:9", f"unit-{transport}", tmp_path / transport, transport)
+        [url] = app.conf.broker
+        assert (url.scheme, url.host, url.port) == (transport, "localhost", 9)
+
+
+def test_the_librdkafka_loop_is_configured_like_the_aiokafka_one() -> None:
+    from benchmarks.confluent_loop import ConfluentBare, consumer_config, producer_config
+
+    consumer = consumer_config("localhost:9", "g")
+    assert consumer["enable.auto.commit"] is False  # committed once the batch is delivered
+    assert (consumer["group.id"], consumer["auto.offset.reset"]) == ("g", "earliest")
+    producer = producer_config("localhost:9")
+    assert (producer["acks"], producer["linger.ms"]) == ("all", 5)
+    assert ConfluentBare.scratch_topics == (ConfluentBare.output_topic,)
+    if importlib.util.find_spec("confluent_kafka") is not None:
+        from confluent_kafka import Consumer, Producer
+
+        Producer(producer).flush(0)  # librdkafka accepts every property
+        Consumer(consumer).close()
+
+
+def test_a_loop_round_needs_one_output_per_comment() -> None:
+    from benchmarks.bench_worker import output_problem
+    from benchmarks.kafka_tools import Output
+
+    def out(keys: list[bytes]) -> Output:
+        return Output(keys=list(keys), stamps=[1] * len(keys))
+
+    assert output_problem(3, out([b"a", b"b", b"c"])) is None
+    assert output_problem(3, out([b"a", b"b"])) == "2 output records for 3 comments"
+    assert output_problem(3, out([b"a", b"b", b"b"])) == "1 duplicate outputs (3 records)"
+
+
+def _round(per_s: float, cpu: float = 10.0) -> dict[str, float]:
+    return {"per_s": per_s, "cpu_us_per_msg": cpu, "broker_cpu_us_per_msg": 1.0}
+
+
+def test_the_streaming_section_compares_every_system_and_records_a_failed_trial() -> None:
+    from benchmarks.bench_worker import _section
+
+    rounds = [
+        {
+            "bare": _round(1000),
+            "worker": {**_round(1000 * k), "startup_seconds": 2.0},
+            "confluent_bare": _round(2000 * k),
+            "naive_faust_confluent": {"kind": "x", "failed": "wrote no output record\nlog"},
+        }
+        for k in (1.0, 1.5)
+    ]
+    results = {"preload": {}, "rounds": rounds, "latency": {}}
+    section = _section(results, ["confluent_bare", "naive_faust_confluent"])
+    ratios = section["ratios"]
+    assert ratios["streaming.confluent_bare_vs_bare"]["rounds"] == [2.0, 3.0]
+    assert ratios["streaming.confluent_bare_vs_bare"]["value"] == 2.5
+    assert ratios["streaming.worker_vs_confluent_bare"]["rounds"] == [0.5, 0.5]
+    assert ratios["streaming.worker_vs_bare"]["value"] == 1.25
+    assert not [name for name in ratios if "naive_faust_confluent" in name]
+    failed = section["figures"]["naive_faust_confluent"]
+    assert failed == {"failed_rounds": 2, "failure": "wrote no output record"}
+    assert set(section["series"]["throughput"]) == {"bare", "worker", "confluent_bare"}
