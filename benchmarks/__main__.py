@@ -69,6 +69,8 @@ def _benchmarks(
     from benchmarks.bench_peers import run_peers
     from benchmarks.bench_scale import run_policy_swap, run_scaleout
     from benchmarks.bench_worker import StreamingOptions, run_streaming
+    from benchmarks.confluent_loop import ConfluentBare
+    from benchmarks.quix_app import QuixStreams
 
     def streaming(quick: bool, reporter: Reporter) -> dict[str, Any]:
         options = StreamingOptions.for_mode(quick, stream_count, stream_rounds)
@@ -86,9 +88,10 @@ def _benchmarks(
             extra = streaming_systems(naive_transports, quix=quix, confluent=confluent)
             section = run_streaming(quick, reporter, extra=extra, options=options)
             versions = section["figures"]["versions"]
-            for system in extra:
-                if hasattr(system, "version"):
-                    versions[system.name] = system.version()
+            if quix:
+                versions["quixstreams"] = QuixStreams.version()
+            if confluent:
+                versions["confluent-kafka"] = ConfluentBare.version()
         section["figures"]["options"] = {
             "count": options.count,
             "rounds": options.rounds,

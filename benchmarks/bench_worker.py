@@ -306,8 +306,12 @@ async def _streaming(
             except SystemFailed as failure:
                 if not getattr(system, "trial", False):
                     raise
-                entry[system.name] = {"kind": system.name, "failed": str(failure)}
-                reporter.log(f"round {index} {system.name}: FAILED, {str(failure)[:300]}")
+                entry[system.name] = {
+                    "kind": system.name,
+                    "failed": failure.reason,
+                    "log": failure.log,
+                }
+                reporter.log(f"round {index} {system.name}: FAILED, {failure.reason}")
                 continue
             reporter.log(f"round {index} {system.name}: {_line(entry[system.name])}")
         rounds.append(entry)
@@ -335,7 +339,7 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
         if failures:  # a trial system that did not deliver: no figures, no ratios
             figures[system] = {
                 "failed_rounds": len(failures),
-                "failure": failures[0].splitlines()[0],
+                "failure": failures[0],
             }
     measured = [s for s in systems if not failed[s]]
     for system in ("bare", "worker", *measured):

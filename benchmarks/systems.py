@@ -20,6 +20,11 @@ class SystemFailed(RuntimeError):
     """A system stopped, timed out or stopped delivering in a round. A trial system's failure
     (``trial = True``) is recorded in its round and the run goes on; any other's ends the run."""
 
+    def __init__(self, reason: str, log: str = "") -> None:
+        super().__init__(f"{reason}; its log:\n{log}" if log else reason)
+        self.reason = reason
+        self.log = log
+
 
 async def child_round(
     bench: Bench,
@@ -64,7 +69,7 @@ async def child_round(
                 await asyncio.sleep(0.5)
                 continue
             raise SystemFailed(
-                f"{name} {why} ({produced:,} of {bench.count:,} outputs); its log:\n{child.log()}"
+                f"{name} {why} ({produced:,} of {bench.count:,} outputs)", child.log()
             )
     finally:
         await sampler.stop()
