@@ -23,6 +23,7 @@ LIBRARIES = (
     "better-profanity",
     "alt-profanity-check",
     "quixstreams",
+    "confluent-kafka",
 )
 
 
