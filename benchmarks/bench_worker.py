@@ -31,10 +31,12 @@ LogAppendTime (on the broker) - the comment's CreateTime (set by the publisher a
 Millisecond resolution. The worker's own histogram (comment timestamp -> batch delivered;
 bucket-interpolated like Prometheus' histogram_quantile) is reported next to it.
 
-Full mode adds the naive Faust agent (benchmarks/naive_faust.py) to each round and measures
-latency at 25, 50 and 75% of the worker's max; quick mode at 50%. Nothing is pinned: the worker
-(or the bare loop) and the broker need both cores of a 2-core machine. The machine is noisy:
-compare the ratio of each round, not absolute rates across runs.
+Full mode adds other systems to each round (the naive Faust agent, benchmarks/naive_faust.py;
+Quix Streams, benchmarks/quix_app.py; the bare loop on librdkafka, benchmarks/confluent_loop.py;
+see benchmarks/__main__.py) and measures latency at 25, 50 and 75% of the worker's max; quick
+mode at 50%. ``--stream-count`` and ``--stream-rounds`` override the backlog and the rounds.
+Nothing is pinned: the worker (or the bare loop) and the broker need both cores of a 2-core
+machine. The machine is noisy: compare the ratio of each round, not absolute rates across runs.
 """
 
 from __future__ import annotations
