@@ -22,7 +22,6 @@ from streamproc.kafka import KafkaSettings, admin_client
 
 from ._streaming import comment, unique
 
-pytest.importorskip("confluent_kafka")  # the bench extra
 pytestmark = pytest.mark.kafka
 
 ROOT = Path(__file__).resolve().parents[2]
