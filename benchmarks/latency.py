@@ -36,6 +36,11 @@ from streamproc.local import (
 )
 
 
+def _quantile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
+
+
 async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
     declared = load_declarations().get(ACTIONS)
     assert declared is not None
@@ -125,6 +130,9 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         "max_ms": float(latencies[-1]),
         "mean_ms": statistics.fmean(latencies),
         "p50_ms_by_second": [statistics.median(v) for _, v in sorted(by_second.items())],
+        # Where the tail sits: a stall shows as one second's max, a steady tail in every one.
+        "p99_ms_by_second": [_quantile(v, 0.99) for _, v in sorted(by_second.items())],
+        "max_ms_by_second": [max(v) for _, v in sorted(by_second.items())],
         "cores_by_second": {
             name: [
                 round(sampler.used(name, published_at + i, published_at + i + 1), 2)
