@@ -15,11 +15,12 @@ repeat a few). The ratio is 2 workers ÷ 1 worker of the same round. CPU µs per
 workers and of the broker come from /proc over the same window and feed a model of N machines.
 
 **Policy swap**: one worker reads a backlog at its own steady maximum; once it has decided a
-tenth of it, ``streamproc policy publish`` publishes the default pack plus 100k synthetic terms
+fifth of it, ``streamproc policy publish`` publishes the default pack plus 100k synthetic terms
 (as bench_engine's ``lexicon_100k``). From the decisions: the time from the start of the publish
 command to the first decision citing the new policy version, and the decisions per 250 ms bin
 (their CreateTime) against the steady rate before the publish: the lowest bin and the time
-below 50% of it.
+below 50% of it. The backlog must outlast the swap by 2 s at the worker's rate, or the run
+says the figures are void (``void_reason``) instead of measuring an idle worker.
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ from streamproc.local import metric_total, service_env
 
 SCALE_COUNT = 300_000
 SCALE_ROUNDS = 2
-SWAP_COUNT = 500_000  # long enough for the publish (~8 s of validation) and the swap
+# Long enough at ~60k/s for ~5 s of steady rate, the publish (~4-8 s of validation), the paced
+# compilation (~10 s) and 2 s after the swap: 500k lasted only ~9 s once the worker reached 55k/s.
+SWAP_COUNT = 1_500_000
+SWAP_PUBLISH_AT = 0.2  # the share of the backlog decided when the pack is published
+SWAP_MIN_STEADY_SECONDS = 2.0  # of decisions before the publish, for the steady rate
 SWAP_TERMS = 100_000
 BIN = 0.25  # seconds per throughput bin of the swap
 
@@ -283,7 +288,15 @@ def swap_analysis(
         longest = max(longest, run)
     swap_bin = int((first_new / 1000 - start) / BIN) if first_new else len(rates)
     through = swap_bin - t0 + int(2 / BIN)
+    void_reason = None
+    if (published_at - start) < SWAP_MIN_STEADY_SECONDS + 1:
+        void_reason = "fewer than 2 s of decisions before the publish: no steady rate"
+    elif first_new is None:
+        void_reason = "no decision under the new policy: the backlog ran out before the swap"
+    elif end - first_new / 1000 < 2.0:
+        void_reason = "the backlog ran out less than 2 s after the swap"
     return {
+        "void_reason": void_reason,
         "old_version": old,
         "new_version": next((v for v in versions if v != old), None),
         "publish_command_seconds": published_end - published_at,
@@ -317,7 +330,9 @@ async def _policy_swap(bench: Bench, reporter: Reporter) -> dict[str, Any]:
     sampler.start()
     publish = [*python_argv(), "-m", "streamproc", "policy", "publish", str(pack)]
     try:
-        await worker.wait_until(lambda s: delivered(s) >= bench.count / 10, timeout=300, every=0.1)
+        await worker.wait_until(
+            lambda s: delivered(s) >= bench.count * SWAP_PUBLISH_AT, timeout=300, every=0.1
+        )
         published_at = time.time()
         done = await asyncio.to_thread(
             subprocess.run, publish, env=service_env(bench.bootstrap), capture_output=True
@@ -336,6 +351,8 @@ async def _policy_swap(bench: Bench, reporter: Reporter) -> dict[str, Any]:
         round(sampler.used("proc", published_at + i * BIN, published_at + (i + 1) * BIN) / BIN, 2)
         for i in range(int(20 / BIN))
     ]
+    if result["void_reason"]:
+        reporter.log(f"policy swap figures void: {result['void_reason']}")
     reporter.log(
         f"steady {result['steady_per_s']:,.0f}/s; publish command "
         f"{result['publish_command_seconds']:.1f} s; "
@@ -356,7 +373,7 @@ def run_policy_swap(quick: bool, reporter: Reporter) -> dict[str, Any]:
         raw = asyncio.run(_policy_swap(bench, reporter))
     figures = {k: v for k, v in raw.items() if k not in ("rates_per_s", "worker_cpu_cores_by_bin")}
     ratios = {}
-    if raw["mean_fraction_publish_to_swap"] is not None:
+    if raw["mean_fraction_publish_to_swap"] is not None and not raw["void_reason"]:
         ratios["policy_swap.during_vs_steady"] = ratio(
             raw["mean_fraction_publish_to_swap"],
             "one worker's comments/s from the publish of a 100k-term pack to 2 s after the swap "

@@ -271,3 +271,35 @@ def test_the_streaming_section_compares_every_system_and_records_a_failed_trial(
     failed = section["figures"]["naive_faust_confluent"]
     assert failed == {"failed_rounds": 2, "failure": "wrote no output record"}
     assert set(section["series"]["throughput"]) == {"bare", "worker", "confluent_bare"}
+
+
+def _swap_stamps(rate: float, seconds: float, start_ms: int = 1_000_000) -> list[int]:
+    step = 1000.0 / rate
+    return [start_ms + int(i * step) for i in range(int(rate * seconds))]
+
+
+def test_swap_analysis_measures_the_dip_around_a_swap_within_the_backlog() -> None:
+    from benchmarks.bench_scale import swap_analysis
+
+    start = 1_000_000
+    stamps = _swap_stamps(1000, 20, start)
+    # Nothing decided from 8.0 to 9.0 s (a stall), the new policy from 12 s on.
+    stamps = [s for s in stamps if not (start + 8000 <= s < start + 9000)]
+    versions = ["old" if s < start + 12_000 else "new" for s in stamps]
+    result = swap_analysis(stamps, versions, start / 1000 + 6.0, start / 1000 + 7.0)
+    assert result["void_reason"] is None
+    assert result["steady_per_s"] == 1000
+    assert result["seconds_to_swap"] == pytest.approx(6.0)
+    assert result["longest_below_half_seconds"] == pytest.approx(1.0)
+    assert result["lowest_bin_fraction"] == 0
+
+
+def test_swap_analysis_is_void_when_the_backlog_runs_out_before_the_swap() -> None:
+    from benchmarks.bench_scale import swap_analysis
+
+    start = 1_000_000
+    stamps = _swap_stamps(1000, 9, start)
+    result = swap_analysis(stamps, ["old"] * len(stamps), start / 1000 + 4.0, start / 1000 + 5.0)
+    assert result["void_reason"] is not None and "ran out" in result["void_reason"]
+    early = swap_analysis(stamps, ["old"] * len(stamps), start / 1000 + 1.0, start / 1000 + 2.0)
+    assert early["void_reason"] is not None and "steady" in early["void_reason"]
