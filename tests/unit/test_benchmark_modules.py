@@ -303,3 +303,11 @@ def test_swap_analysis_is_void_when_the_backlog_runs_out_before_the_swap() -> No
     assert result["void_reason"] is not None and "ran out" in result["void_reason"]
     early = swap_analysis(stamps, ["old"] * len(stamps), start / 1000 + 1.0, start / 1000 + 2.0)
     assert early["void_reason"] is not None and "steady" in early["void_reason"]
+
+
+def test_scaleout_medians_leave_out_rounds_without_the_window() -> None:
+    from benchmarks.bench_scale import _median_of_measured
+
+    assert _median_of_measured([1.2, float("nan"), 1.4]) == pytest.approx(1.3)
+    nothing = _median_of_measured([float("nan")])
+    assert nothing != nothing  # still NaN: no round measured it
