@@ -189,7 +189,8 @@ def test_the_review_story(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
     )
     browser.find_element(By.ID, "evidence-txt").click()
-    wait_for(lambda: any(downloads.glob("*.txt")), 30, "the evidence pack downloaded")
+    # Complete: Chromium may show the file's name before its content is written.
+    wait_for(lambda: _downloaded(downloads, "*.txt"), 30, "the evidence pack downloaded")
     [file] = downloads.glob("*.txt")
     pack = file.read_text()
     assert ids[threat] in pack and "threat" in pack
@@ -238,3 +239,10 @@ def _has(served: Console, comment_id: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _downloaded(folder: Path, pattern: str) -> bool:
+    """A download matching ``pattern`` is in ``folder``, not empty, and none is in progress."""
+    files = list(folder.glob(pattern))
+    in_progress = any(folder.glob("*.crdownload"))
+    return bool(files) and not in_progress and all(f.stat().st_size > 0 for f in files)
