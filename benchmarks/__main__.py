@@ -75,8 +75,7 @@ def _benchmarks(
     def streaming(quick: bool, reporter: Reporter) -> dict[str, Any]:
         options = StreamingOptions.for_mode(quick, stream_count, stream_rounds)
         # The naive agent needs ~30 s per 20k comments here: too slow for CI's quick run; Quix
-        # Streams and confluent-kafka are optional dependencies (the `bench` extra) that CI does
-        # not install.
+        # Streams (the `bench` extra) and confluent-kafka (the `test` extra) are optional.
         if quick:
             section = run_streaming(quick, reporter, options=options)
         else:
@@ -84,7 +83,7 @@ def _benchmarks(
             if not quix:
                 reporter.log("quixstreams is not installed (the bench extra): no Quix rounds")
             if not confluent:
-                reporter.log("confluent-kafka is not installed (the bench extra): no librdkafka")
+                reporter.log("confluent-kafka is not installed (the test extra): no librdkafka")
             extra = streaming_systems(naive_transports, quix=quix, confluent=confluent)
             section = run_streaming(quick, reporter, extra=extra, options=options)
             versions = section["figures"]["versions"]

@@ -73,25 +73,43 @@ async def bare_loop(
     finally:
         await consumer.stop()
         await producer.stop()
+    write_report(result, consumed, errors, (first, cpu_first), (last, cpu_last))
+
+
+def write_report(
+    result: Path,
+    consumed: int,
+    errors: int,
+    first: tuple[float, float],
+    last: tuple[float, float],
+) -> None:
+    """A loop's own clock to ``result``: ``first`` and ``last`` are (wall, CPU) seconds at the
+    first record consumed and once the last output was delivered."""
     report = {
         "consumed": consumed,
         "errors": errors,
-        "first_consumed": first,
-        "last_delivered": last,
-        "per_s": consumed / (last - first),
-        "cpu_seconds": cpu_last - cpu_first,
+        "first_consumed": first[0],
+        "last_delivered": last[0],
+        "per_s": consumed / (last[0] - first[0]),
+        "cpu_seconds": last[1] - first[1],
     }
     result.write_text(json.dumps(report))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def loop_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line of a bare loop (this one, benchmarks/confluent_loop.py), which
+    bench_worker.loop_round starts."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--max-records", type=int, default=1000)
     parser.add_argument("--result", type=Path, required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = loop_parser(__doc__).parse_args(argv)
     topics = list(topology().comment_topics)
     asyncio.run(
         bare_loop(args.bootstrap, topics, args.group, args.count, args.max_records, args.result)

@@ -10,28 +10,22 @@ until the batch is delivered, then a synchronous commit of the batch's offsets. 
 a Python client gets from librdkafka's C fetcher and producer, against which the worker's
 aiokafka transport is measured. Writes the same report as the bare loop to ``--result``.
 
-Needs confluent-kafka (the ``bench`` extra); the suite runs it as the system ``confluent_bare``
-of the full streaming rounds (:class:`ConfluentBare`) when it is importable.
+Needs confluent-kafka (the ``test`` extra brings it, Quix Streams too); the suite runs it as the
+system ``confluent_bare`` of the full streaming rounds (:class:`ConfluentBare`) when it is
+importable.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bare_loop import loop_parser, write_report
 from streamproc.kafka import topology
 
 CONFLUENT_OUT = "bench.confluent-bare-out"  # the scratch output topic
-
-
-def available() -> bool:
-    """Whether confluent-kafka is installed (it comes with the ``bench`` extra)."""
-    return importlib.util.find_spec("confluent_kafka") is not None
 
 
 def consumer_config(bootstrap: str, group: str) -> dict[str, Any]:
@@ -111,24 +105,11 @@ def confluent_loop(
     finally:
         consumer.close()
         producer.flush(10)
-    report = {
-        "consumed": consumed,
-        "errors": errors,
-        "first_consumed": first,
-        "last_delivered": last,
-        "per_s": consumed / (last - first),
-        "cpu_seconds": cpu_last - cpu_first,
-    }
-    result.write_text(json.dumps(report))
+    write_report(result, consumed, errors, (first, cpu_first), (last, cpu_last))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--group", required=True)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--max-records", type=int, default=1000)
-    parser.add_argument("--result", type=Path, required=True)
+    parser = loop_parser(__doc__)
     parser.add_argument(
         "--topics", help="comma-separated topics to read [the comment topics of the topology]"
     )

@@ -36,8 +36,8 @@ from streamproc.local import (
 )
 
 
-def _quantile(values: list[int], q: float) -> float:
-    ordered = sorted(values)
+def _quantile(ordered: list[int], q: float) -> float:
+    """The ``q`` quantile of ``ordered`` (sorted), as the nearest rank below."""
     return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
 
 
@@ -111,7 +111,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         raise RuntimeError("latency: no decision could be paired with its comment")
 
     def pct(q: float) -> float:
-        return float(latencies[min(int(q * len(latencies)), len(latencies) - 1)])
+        return _quantile(latencies, q)
 
     delta = [(bound, count - dict(hist_before).get(bound, 0.0)) for bound, count in hist_after]
     hist_p50, hist_p99 = histogram_quantile(0.5, delta), histogram_quantile(0.99, delta)
@@ -131,7 +131,7 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         "mean_ms": statistics.fmean(latencies),
         "p50_ms_by_second": [statistics.median(v) for _, v in sorted(by_second.items())],
         # Where the tail sits: a stall shows as one second's max, a steady tail in every one.
-        "p99_ms_by_second": [_quantile(v, 0.99) for _, v in sorted(by_second.items())],
+        "p99_ms_by_second": [_quantile(sorted(v), 0.99) for _, v in sorted(by_second.items())],
         "max_ms_by_second": [max(v) for _, v in sorted(by_second.items())],
         "cores_by_second": {
             name: [
