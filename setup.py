@@ -35,6 +35,8 @@ COMPILED_MODULES = (
     "_links",
     "_strikes",
     "_hours",
+    "_topics",
+    "_decode",
 )
 BUILD_NOTE = Path("streamproc") / "core" / "_build.json"
 

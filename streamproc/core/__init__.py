@@ -8,6 +8,7 @@ from importlib.machinery import EXTENSION_SUFFIXES as _EXTENSION_SUFFIXES
 from pathlib import Path as _Path
 
 from streamproc.core import _engine
+from streamproc.core._decode import decode_comment, validate_comment
 from streamproc.core._engine import Analysis, Engine
 from streamproc.core._errors import StreamprocError
 from streamproc.core._hours import ModerationHours
@@ -28,8 +29,6 @@ from streamproc.core._models import (
     Match,
     Platform,
     PlatformIds,
-    decode_comment,
-    validate_comment,
 )
 from streamproc.core._normalize import OffsetMap, fold_char, normalize, plain_form
 from streamproc.core._pace import pausing

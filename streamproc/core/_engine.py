@@ -15,6 +15,7 @@ from functools import partial
 from typing import Final
 
 from streamproc.core._context import match_context
+from streamproc.core._decode import decode_comment, validate_comment
 from streamproc.core._hours import ModerationHours
 from streamproc.core._links import LinkScanner
 from streamproc.core._matcher import RULE_TRIGGER, Found, Matcher
@@ -24,8 +25,6 @@ from streamproc.core._models import (
     Escalation,
     Match,
     PlatformIds,
-    decode_comment,
-    validate_comment,
 )
 from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
@@ -202,38 +201,38 @@ class Engine:
 
     def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
         """Decide what to do with a validated comment."""
-        if valid.platform is not None or valid.version is not None or valid.deleted:
-            return _with_platform(self._decide_text(valid, strikes), valid)
-        return self._decide_text(valid, strikes)
+        if valid.deleted:  # nothing left to moderate, and no strike for it
+            return _with_platform(self._allow(valid), valid)
+        decision = self._decide_text(valid, strikes)
+        if valid.platform is not None or valid.version is not None:
+            return _with_platform(decision, valid)
+        return decision
 
     def _decide_text(self, valid: Comment, strikes: StrikeStore) -> Decision:
-        if valid.deleted:  # nothing left to moderate, and no strike for it
-            return self._allow(valid)
-        # The fast path (see the module docstring): most comments end here.
+        # The fast path (see the module docstring): most comments end here. It reads each
+        # attribute of the comment once (a msgspec struct's attributes are generic lookups).
+        role = valid.author.role or "public"
         form, hits, suspect = self._scan(valid.text)
         if not suspect and (
-            not hits
-            or self.matcher.quiet(
-                hits, self._inert[valid.author.role or "public"], self._corroborate
-            )
+            not hits or self.matcher.quiet(hits, self._inert[role], self._corroborate)
         ):
-            off_topic = self._off_topic(valid, form)
+            off_topic = self._off_topic(valid, form, role)
             if off_topic is None:
                 return self._allow(valid)
             return self._decide(valid, Analysis([], [], [], off_topic), strikes, form)
         analysis = self._analyze(form, hits, suspect)
         return self._decide(valid, analysis, strikes, form)
 
-    def _off_topic(self, c: Comment, form: ScanForm) -> OffTopic | None:
+    def _off_topic(self, c: Comment, form: ScanForm, role: str) -> OffTopic | None:
         """Whether a comment that is otherwise allowed is off topic (see ``_topics``)."""
-        return None if self._relevance is None else self._relevance.judge_comment(c, form)
+        return None if self._relevance is None else self._relevance.judge_comment(c, form, role)
 
     def _decide(
         self, c: Comment, analysis: Analysis, strikes: StrikeStore, form: ScanForm | None = None
     ) -> Decision:
         found = self._weigh(c, analysis)
         if not found.matches and form is not None and analysis.off_topic is None:
-            analysis.off_topic = self._off_topic(c, form)
+            analysis.off_topic = self._off_topic(c, form, c.role)
             if analysis.off_topic is not None:
                 found = self._weigh(c, analysis)
         if not found.matches:

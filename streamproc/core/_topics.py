@@ -194,11 +194,11 @@ class Relevance:
             policy.roles,
         )
 
-    def judge_comment(self, c: Comment, form: ScanForm) -> OffTopic | None:
+    def judge_comment(self, c: Comment, form: ScanForm, role: str) -> OffTopic | None:
         """:meth:`judge` for a comment of a role the off_topic category applies to. Private
         messages answer no post; replies answer a comment whose text the engine does not have
         ("so sorry for your loss"): neither is judged."""
-        if c.kind in _NOT_JUDGED or c.role not in self._roles:
+        if role not in self._roles or c.kind in _NOT_JUDGED:
             return None
         return self.judge(form, c.post_text)
 
@@ -206,16 +206,17 @@ class Relevance:
         """An :class:`OffTopic` if the comment (its scan form) is long enough to judge and
         shares no word with the topics nor with ``post_text``.
 
-        Cheapest test first: the word count, then one automaton pass that stops at the first
-        topic word (where most comments end); only a comment with no topic word is split into
-        its words, for the content word count, the phrases and the post.
+        Cheapest test first: one automaton pass that stops at the first topic word, where
+        most comments end, early in the text (counting the words would read all of it); then
+        the word count; only a comment with neither is split into its words, for the content
+        word count, the phrases and the post.
         """
-        needed = self._min_words if post_text else self._alone
         prepared = form.prepared
-        if prepared.count(" ") <= needed:  # too few words, stop words aside
-            return None
         if next(self._automaton.iter(prepared), None) is not None:
             return None  # a topic word
+        needed = self._min_words if post_text else self._alone
+        if prepared.count(" ") <= needed:  # too few words, stop words aside
+            return None
         words = content_words(form, self._skip)
         if len(words) < needed:
             return None
