@@ -14,7 +14,7 @@ from typing import Final
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum import luhn, numdb
 from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale, iva
 
@@ -148,15 +148,56 @@ def _is_message_id(text: str, start: int, end: int) -> bool:
     return local.isdigit() or local.endswith(".fsf") or sum(c.isdigit() for c in local) >= 6
 
 
+_BBAN_PART = re.compile(r"([1-9][0-9]*)!([nac])")
+
+
+def _iban_lengths() -> dict[str, int | None] | None:
+    """Each country's IBAN length, from the registry stdnum validates against: its BBAN
+    structure ("1!a5!n5!n12!c") fixes it, so no other length can validate. A country maps to
+    None where the structure reads otherwise (try every length); the whole table is None if
+    the registry is not keyed by two-letter country codes."""
+    lengths: dict[str, int | None] = {}
+    for _width, low, high, props, _children in numdb.get("iban").prefixes:
+        if low != high or len(low) != 2:
+            return None
+        structure = props.get("bban", "")
+        parts = _BBAN_PART.findall(structure)
+        fixed = bool(parts) and _BBAN_PART.sub("", structure) == ""
+        lengths[low] = 4 + sum(int(count) for count, _kind in parts) if fixed else None
+    return lengths
+
+
+_IBAN_LENGTHS: Final = _iban_lengths()
+_ANY_IBAN_LENGTH: Final = 0
+
+
+def _iban_length(chars: str) -> int | None:
+    """The one length an IBAN starting with ``chars`` can have; 0 if unknown (try every length),
+    None if its country has no IBAN."""
+    if _IBAN_LENGTHS is None:
+        return _ANY_IBAN_LENGTH
+    if chars[:2] not in _IBAN_LENGTHS:
+        return None
+    length = _IBAN_LENGTHS[chars[:2]]
+    return _ANY_IBAN_LENGTH if length is None else length
+
+
 def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
     for m in _IBAN_START.finditer(text):
         # Up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs; then
-        # the longest prefix that validates (the text may go on after the IBAN).
+        # the longest prefix that validates (the text may go on after the IBAN): the one of
+        # the country's length, the only one that can.
         body = _IBAN_BODY.match(text, m.start())
         assert body is not None  # _IBAN_START matched four alphanumerics here
         printed = body.group()
         chars = _IBAN_SEPARATORS.sub("", printed).upper()
-        for length in range(len(chars), 14, -1):
+        known = _iban_length(chars)
+        if known is None:
+            continue
+        lengths = range(len(chars), 14, -1) if known == _ANY_IBAN_LENGTH else (known,)
+        for length in lengths:
+            if not 15 <= length <= len(chars):
+                continue
             candidate = chars[:length]
             # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
             if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(

@@ -4,12 +4,16 @@ the thousand); a candidate that fails its checksum or numbering plan must not be
 from __future__ import annotations
 
 import random
+import re
 
 import phonenumbers
 import pytest
 from faker import Faker
+from stdnum import iban as stdnum_iban
 
-from streamproc.core import find_pii
+from streamproc.core import _pii, find_pii
+
+_BBAN = re.compile(r"([1-9][0-9]*)!([nac])")
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -58,6 +62,40 @@ def test_iban_with_a_wrong_checksum_is_not_personal_data(fake: Faker) -> None:
         digit = int(iban[2])
         wrong = iban[:2] + str((digit + 1) % 10) + iban[3:]
         assert [k for k, _ in kinds(f"IBAN {wrong}")] == []
+
+
+@pytest.mark.parametrize("locale", ["it_IT", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "pt_BR"])
+def test_iban_followed_by_words_ends_at_its_country_length(locale: str) -> None:
+    # Printed with single spaces, the words after an IBAN look like more of it: only the
+    # country's length can validate, so the match stops there however the text goes on.
+    faker = Faker(locale)
+    faker.seed_instance(3)
+    for _ in range(100):
+        iban = faker.iban()
+        printed = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+        dashed = printed.replace(" ", "-")
+        assert kinds(f"IBAN {printed} a nome di Anna") == [("iban", printed)]
+        assert kinds(f"iban {dashed.lower()} ok") == [("iban", dashed.lower())]
+
+
+def test_every_registered_country_has_the_iban_length_stdnum_accepts() -> None:
+    lengths = _pii._IBAN_LENGTHS
+    assert lengths is not None and len(lengths) > 80
+    fill = {"n": "1", "a": "B", "c": "7"}
+    for country, length in lengths.items():
+        assert length is not None, country
+        structure = _pii.numdb.get("iban").info(country)[0][1]["bban"]
+        bban = "".join(fill[kind] * int(count) for count, kind in _BBAN.findall(structure))
+        check = stdnum_iban.calc_check_digits(f"{country}00{bban}")
+        iban = f"{country}{check}{bban}"
+        assert len(iban) == length
+        assert stdnum_iban.is_valid(iban, check_country=False)
+        assert not stdnum_iban.is_valid(iban + "1", check_country=False)
+
+
+def test_iban_of_a_country_without_ibans_or_too_short_is_not_personal_data() -> None:
+    assert kinds("codice ZZ12 3456 7890 1234 5678") == []
+    assert kinds("IT60 X054 2811 1010 0000 0123 45") == []  # one character short
 
 
 def test_phone_numbers(fake: Faker) -> None:
