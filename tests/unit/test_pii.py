@@ -182,3 +182,27 @@ def test_masks_keep_personal_data_out_of_reasons() -> None:
     assert "123" not in found.masked and found.masked.endswith("67")
     (mail,) = find_pii("mario.rossi@example.com")
     assert "mario" not in mail.masked and "example" not in mail.masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Omocodia: every digit of the code replaced by a letter, none left in the text.
+        ("CF RSSMRAURTMLARSNL grazie", [("fiscal_code", "RSSMRAURTMLARSNL")]),
+        ("scrivete a anna.ferri@example.com", [("email", "anna.ferri@example.com")]),
+        # Other scripts' digits: no ASCII digit at all, still a phone number.
+        ("tel ٣٣٣ ١٢٣ ٤٥٦٧", [("phone", "٣٣٣ ١٢٣ ٤٥٦٧")]),
+        ("fattura IT01114601006", [("vat_number", "IT01114601006")]),  # exactly eleven
+        ("IT60 X054 2811 1010 0000 0123 456", [("iban", "IT60 X054 2811 1010 0000 0123 456")]),
+        ("chiamami al 12345", []),  # five digits: too few for any number candidate
+    ],
+)
+def test_digit_guards_skip_no_personal_data(text: str, expected: list[tuple[str, str]]) -> None:
+    assert kinds(text) == expected
+
+
+def test_ascii_digits_counts_only_ascii_digits() -> None:
+    assert _pii.ascii_digits("a1b2 c3") == 3
+    assert _pii.ascii_digits("٣٣٣ ３３ ¹²") == 0
+    assert _pii.ascii_digits("\ud800 12 è 3") == 3  # a lone surrogate does not stop the count
+    assert _pii.ascii_digits("") == 0
