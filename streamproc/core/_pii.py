@@ -181,14 +181,14 @@ _IBAN_LENGTHS: Final = _iban_lengths()
 _ANY_IBAN_LENGTH: Final = 0
 
 
-def _iban_length(chars: str) -> int | None:
+def _iban_length(chars: str, lengths: dict[str, int | None] | None) -> int | None:
     """The one length an IBAN starting with ``chars`` can have; 0 if unknown (try every length),
     None if its country has no IBAN."""
-    if _IBAN_LENGTHS is None:
+    if lengths is None:
         return _ANY_IBAN_LENGTH
-    if chars[:2] not in _IBAN_LENGTHS:
+    if chars[:2] not in lengths:
         return None
-    length = _IBAN_LENGTHS[chars[:2]]
+    length = lengths[chars[:2]]
     return _ANY_IBAN_LENGTH if length is None else length
 
 
@@ -196,28 +196,33 @@ def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None
     for check in _IBAN_START.finditer(text):
         start = check.start() - 2
         # Up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs; then
-        # the longest prefix that validates (the text may go on after the IBAN): the one of
-        # the country's length, the only one that can.
+        # the longest prefix that validates (the text may go on after the IBAN).
         body = _IBAN_BODY.match(text, start)
         assert body is not None  # _IBAN_START matched four alphanumerics here
         printed = body.group()
         chars = _IBAN_SEPARATORS.sub("", printed).upper()
-        known = _iban_length(chars)
-        if known is None:
-            continue
-        lengths = range(len(chars), 14, -1) if known == _ANY_IBAN_LENGTH else (known,)
-        for length in lengths:
-            if not 15 <= length <= len(chars):
-                continue
-            candidate = chars[:length]
-            # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
-            if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(
-                candidate
-            ):
-                end = start + _printed_length(printed, length)
-                out.append(PiiFound("iban", start, end, mask("iban", candidate)))
-                taken.append((start, end))
-                break
+        length = _valid_iban_length(chars)
+        if length:
+            end = start + _printed_length(printed, length)
+            out.append(PiiFound("iban", start, end, mask("iban", chars[:length])))
+            taken.append((start, end))
+
+
+def _valid_iban_length(chars: str, lengths: dict[str, int | None] | None = _IBAN_LENGTHS) -> int:
+    """The length of the longest prefix of ``chars`` that is a valid IBAN, 0 if none: the
+    country's length, the only one that can validate, where the registry gives it."""
+    known = _iban_length(chars, lengths)
+    if known is None or known > len(chars):
+        return 0
+    if known != _ANY_IBAN_LENGTH:
+        # One candidate: stdnum's own checksum test comes first, no need for ours.
+        return known if known >= 15 and stdnum_iban.is_valid(chars[:known]) else 0
+    for length in range(len(chars), 14, -1):
+        candidate = chars[:length]
+        # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
+        if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(candidate):
+            return length
+    return 0
 
 
 def _printed_length(printed: str, alphanumerics: int) -> int:

@@ -206,3 +206,12 @@ def test_ascii_digits_counts_only_ascii_digits() -> None:
     assert _pii.ascii_digits("٣٣٣ ３３ ¹²") == 0
     assert _pii.ascii_digits("\ud800 12 è 3") == 3  # a lone surrogate does not stop the count
     assert _pii.ascii_digits("") == 0
+
+
+def test_iban_length_without_the_registry_table_tries_every_length(fake: Faker) -> None:
+    for _ in range(200):
+        iban = fake.iban()
+        chars = iban + "PER1FAVORE"  # the words after a printed IBAN, run together
+        assert _pii._valid_iban_length(chars, None) == len(iban)
+        assert _pii._valid_iban_length(chars) == len(iban)
+        assert _pii._valid_iban_length(iban[:-1]) == 0
