@@ -45,8 +45,13 @@ _FISCAL_CODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[ABCDEHLMPRSTabcdehlmprst]"
     r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![A-Za-z0-9])"
 )
-# Digits with the separators people type in phone, card and VAT numbers.
-_NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/()]{0,2}\d){5,22}(?![\w])")
+# Digits with the separators people type in phone, card and VAT numbers: an optional + or
+# 00, a digit, five to 22 more. Written to open with a character class ("+" or a digit) so
+# that sre skips to those; the look-behind after it checks what precedes the match, then
+# the + or 00 prefix, if any, is the one just read.
+_NUMBER = re.compile(
+    r"[+\d](?<![\w+][+\d])(?:(?<=\+)\d|(?<=0)0\d|(?<=\d))(?:[ .\-/()]{0,2}\d){5,22}(?![\w])"
+)
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
 _VAT_CONTEXT = re.compile(
     r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)"
@@ -54,7 +59,8 @@ _VAT_CONTEXT = re.compile(
 )
 # "IT" and the eleven digits written together (IT01114601006): the usual form of a partita IVA
 # in invoices, which the number pattern cannot see (a letter touches the first digit).
-_VAT_PREFIXED = re.compile(r"(?<![A-Za-z0-9])IT ?(\d{11})(?![0-9])", re.IGNORECASE)
+# (The look-behind follows the I, so that sre skips to the letter I.)
+_VAT_PREFIXED = re.compile(r"I(?<![A-Za-z0-9]I)T ?(\d{11})(?![0-9])", re.IGNORECASE)
 # Protocol, file and order numbers: a number after one of these words, or followed by /year,
 # is a reference, not a phone ("prot. n. 0046262/2021", "pratica n. 0409498").
 _REFERENCE_CONTEXT = re.compile(
