@@ -213,16 +213,22 @@ class Matcher:
         variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = [(1, prepared, hits)]
         if runs:
             squeezed_variants: list[tuple[int, str, Sequence[tuple[int, object]]]] = []
+            # Mixed squeezing gives the text of one of the others when the runs are all of
+            # vowels or all of consonants (a single run, "oooo" from "0000"): scanned once.
+            scanned: dict[str, list[tuple[int, object]]] = {}
             for keep in (1, 2, MIXED_RUNS):
                 squeezed = squeeze_runs(prepared, keep)
-                squeezed_variants.append((keep, squeezed, list(self.automaton.iter(squeezed))))
+                squeezed_hits = scanned.get(squeezed)
+                if squeezed_hits is None:
+                    squeezed_hits = scanned[squeezed] = list(self.automaton.iter(squeezed))
+                squeezed_variants.append((keep, squeezed, squeezed_hits))
             # Only worth resolving if squeezing found something the text as written did not
             # (runs often come from numbers: "333 123" folds to "eee ie2").
             seen = {v for _, v in hits if type(v) is tuple}
             if any(
                 type(v) is tuple and v not in seen
-                for _, _, variant_hits in squeezed_variants
-                for _, v in variant_hits
+                for squeezed_hits in scanned.values()
+                for _, v in squeezed_hits
             ):
                 variants = squeezed_variants
                 lexical = True

@@ -14,7 +14,7 @@ from typing import Final
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum import luhn, numdb
 from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale, iva
 
@@ -22,21 +22,36 @@ __all__ = ["PiiFound", "find_pii", "mask"]
 
 # The cheap test the engine runs on every comment before looking for personal data at all.
 MIN_DIGITS: Final = 5
+# The fewest digits each kind of candidate holds, to skip a pattern's scan where the text
+# has fewer: a number candidate holds six, a prefixed partita IVA eleven (ASCII: stdnum
+# accepts no other digits), an IBAN its two check digits.
+_NUMBER_DIGITS: Final = 6
+_VAT_DIGITS: Final = 11
+_IBAN_DIGITS: Final = 2
+_ASCII_DIGITS: Final = b"0123456789"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Before a Message-ID: a header, or a citation's "-- Larry Wall in <9695@jpl-devvax...>".
 _MESSAGE_ID_CUE = re.compile(
     r"(?i)(?:in article|message-id:|references:|in-reply-to:|news:|\bin)\s*<?$"
 )
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ -]?[A-Za-z0-9])")
+# Two letters and the check digits, then more of the IBAN. Matched at the digits, which sre
+# finds with a fast character scan (a pattern that starts with a look-behind is tried at
+# every position); the match starts two characters before.
+_IBAN_START = re.compile(r"[0-9](?<=(?<![A-Za-z0-9])[A-Za-z]{2}[0-9])[0-9](?=[ -]?[A-Za-z0-9])")
 _IBAN_BODY = re.compile(r"[A-Za-z0-9](?:[ -]?[A-Za-z0-9]){0,33}")
 _IBAN_SEPARATORS = re.compile(r"[ -]")
 _FISCAL_CODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[ABCDEHLMPRSTabcdehlmprst]"
     r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![A-Za-z0-9])"
 )
-# Digits with the separators people type in phone, card and VAT numbers.
-_NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/()]{0,2}\d){5,22}(?![\w])")
+# Digits with the separators people type in phone, card and VAT numbers: an optional + or
+# 00, a digit, five to 22 more. Written to open with a character class ("+" or a digit) so
+# that sre skips to those; the look-behind after it checks what precedes the match, then
+# the + or 00 prefix, if any, is the one just read.
+_NUMBER = re.compile(
+    r"[+\d](?<![\w+][+\d])(?:(?<=\+)\d|(?<=0)0\d|(?<=\d))(?:[ .\-/()]{0,2}\d){5,22}(?![\w])"
+)
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{4}[./-]\d{1,2}[./-]\d{1,2}$")
 _VAT_CONTEXT = re.compile(
     r"(?i)(p\.?\s?iva|partita\s+iva|vat|codice\s+iva)"
@@ -44,7 +59,8 @@ _VAT_CONTEXT = re.compile(
 )
 # "IT" and the eleven digits written together (IT01114601006): the usual form of a partita IVA
 # in invoices, which the number pattern cannot see (a letter touches the first digit).
-_VAT_PREFIXED = re.compile(r"(?<![A-Za-z0-9])IT ?(\d{11})(?![0-9])", re.IGNORECASE)
+# (The look-behind follows the I, so that sre skips to the letter I.)
+_VAT_PREFIXED = re.compile(r"I(?<![A-Za-z0-9]I)T ?(\d{11})(?![0-9])", re.IGNORECASE)
 # Protocol, file and order numbers: a number after one of these words, or followed by /year,
 # is a reference, not a phone ("prot. n. 0046262/2021", "pratica n. 0409498").
 _REFERENCE_CONTEXT = re.compile(
@@ -148,24 +164,71 @@ def _is_message_id(text: str, start: int, end: int) -> bool:
     return local.isdigit() or local.endswith(".fsf") or sum(c.isdigit() for c in local) >= 6
 
 
+_BBAN_PART = re.compile(r"([1-9][0-9]*)!([nac])")
+
+
+def _iban_lengths() -> dict[str, int | None] | None:
+    """Each country's IBAN length, from the registry stdnum validates against: its BBAN
+    structure ("1!a5!n5!n12!c") fixes it, so no other length can validate. A country maps to
+    None where the structure reads otherwise (try every length); the whole table is None if
+    the registry is not keyed by two-letter country codes."""
+    lengths: dict[str, int | None] = {}
+    for _width, low, high, props, _children in numdb.get("iban").prefixes:
+        if low != high or len(low) != 2:
+            return None
+        structure = props.get("bban", "")
+        parts = _BBAN_PART.findall(structure)
+        fixed = bool(parts) and _BBAN_PART.sub("", structure) == ""
+        lengths[low] = 4 + sum(int(count) for count, _kind in parts) if fixed else None
+    return lengths
+
+
+_IBAN_LENGTHS: Final = _iban_lengths()
+_ANY_IBAN_LENGTH: Final = 0
+
+
+def _iban_length(chars: str, lengths: dict[str, int | None] | None) -> int | None:
+    """The one length an IBAN starting with ``chars`` can have; 0 if unknown (try every length),
+    None if its country has no IBAN."""
+    if lengths is None:
+        return _ANY_IBAN_LENGTH
+    if chars[:2] not in lengths:
+        return None
+    length = lengths[chars[:2]]
+    return _ANY_IBAN_LENGTH if length is None else length
+
+
 def _ibans(text: str, taken: list[tuple[int, int]], out: list[PiiFound]) -> None:
-    for m in _IBAN_START.finditer(text):
+    for check in _IBAN_START.finditer(text):
+        start = check.start() - 2
         # Up to 34 alphanumerics, allowing the single spaces or dashes of printed IBANs; then
         # the longest prefix that validates (the text may go on after the IBAN).
-        body = _IBAN_BODY.match(text, m.start())
+        body = _IBAN_BODY.match(text, start)
         assert body is not None  # _IBAN_START matched four alphanumerics here
         printed = body.group()
         chars = _IBAN_SEPARATORS.sub("", printed).upper()
-        for length in range(len(chars), 14, -1):
-            candidate = chars[:length]
-            # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
-            if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(
-                candidate
-            ):
-                end = m.start() + _printed_length(printed, length)
-                out.append(PiiFound("iban", m.start(), end, mask("iban", candidate)))
-                taken.append((m.start(), end))
-                break
+        length = _valid_iban_length(chars)
+        if length:
+            end = start + _printed_length(printed, length)
+            out.append(PiiFound("iban", start, end, mask("iban", chars[:length])))
+            taken.append((start, end))
+
+
+def _valid_iban_length(chars: str, lengths: dict[str, int | None] | None = _IBAN_LENGTHS) -> int:
+    """The length of the longest prefix of ``chars`` that is a valid IBAN, 0 if none: the
+    country's length, the only one that can validate, where the registry gives it."""
+    known = _iban_length(chars, lengths)
+    if known is None or known > len(chars):
+        return 0
+    if known != _ANY_IBAN_LENGTH:
+        # One candidate: stdnum's own checksum test comes first, no need for ours.
+        return known if known >= 15 and stdnum_iban.is_valid(chars[:known]) else 0
+    for length in range(len(chars), 14, -1):
+        candidate = chars[:length]
+        # The mod-97 check alone is cheap; stdnum (checksum, country format) decides.
+        if mod_97_10.is_valid(candidate[4:] + candidate[:4]) and stdnum_iban.is_valid(candidate):
+            return length
+    return 0
 
 
 def _printed_length(printed: str, alphanumerics: int) -> int:
@@ -233,14 +296,26 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
 
+def ascii_digits(text: str) -> int:
+    """How many of the characters of ``text`` are ASCII digits (in UTF-8 no other character
+    has a byte below 0x80, so counting bytes is exact)."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded) - len(encoded.translate(None, _ASCII_DIGITS))
+
+
 def find_pii(text: str, phone_region: str = "IT") -> list[PiiFound]:
     """Validated personal data in ``text``, in order of position."""
     found: list[PiiFound] = []
     taken: list[tuple[int, int]] = []
+    digits = ascii_digits(text)
     _emails(text, taken, found)
-    _ibans(text, taken, found)
-    _fiscal_codes(text, taken, found)
-    _prefixed_vat_numbers(text, taken, found)
-    _numbers(text, phone_region, taken, found)
+    if digits >= _IBAN_DIGITS:
+        _ibans(text, taken, found)
+    _fiscal_codes(text, taken, found)  # omocodia may leave a codice fiscale without digits
+    if digits >= _VAT_DIGITS:
+        _prefixed_vat_numbers(text, taken, found)
+    # The number pattern's \d also takes other scripts' digits, which only ASCII text lacks.
+    if digits >= _NUMBER_DIGITS or not text.isascii():
+        _numbers(text, phone_region, taken, found)
     found.sort(key=lambda f: f.start)
     return found
