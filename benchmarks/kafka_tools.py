@@ -160,14 +160,19 @@ async def read_window(
 
 async def delete_group(admin: Any, group: str, timeout: float = 60.0) -> None:
     """Forget the group's committed offsets (aiokafka 0.14 has no delete_consumer_groups)."""
+    from aiokafka.errors import GroupCoordinatorNotAvailableError
     from aiokafka.protocol.admin import DeleteGroupsRequest
 
     retriable = {14, 15, 16, 68}  # loading, not available, not coordinator, group not empty
     deadline = time.monotonic() + timeout
     while True:
-        node = await admin.find_coordinator(group)
-        response = await admin._send_request_to_node(node, DeleteGroupsRequest([group]))
-        code = dict(response.results).get(group, 0)
+        try:
+            node = await admin.find_coordinator(group)
+        except GroupCoordinatorNotAvailableError:  # __consumer_offsets not made yet
+            code = 15
+        else:
+            response = await admin._send_request_to_node(node, DeleteGroupsRequest([group]))
+            code = dict(response.results).get(group, 0)
         if code in (0, 69):  # deleted, or there was no such group
             return
         if code not in retriable or time.monotonic() > deadline:
