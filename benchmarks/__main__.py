@@ -95,6 +95,7 @@ def _benchmarks(
             "count": options.count,
             "rounds": options.rounds,
             "latency_seconds": options.latency_seconds,
+            "latency_warmup_seconds": options.warmup_seconds,
             "load_points": list(options.load_points),
             "naive_transports": [] if quick else list(naive_transports),
         }

@@ -273,6 +273,24 @@ def test_the_streaming_section_compares_every_system_and_records_a_failed_trial(
     assert set(section["series"]["throughput"]) == {"bare", "worker", "confluent_bare"}
 
 
+def test_the_latency_warmup_is_recorded_apart_from_the_measured_loads() -> None:
+    from benchmarks.bench_worker import StreamingOptions, _section
+
+    assert StreamingOptions.for_mode(True).warmup_seconds > 0
+    assert StreamingOptions.for_mode(False).warmup_seconds > 0
+    keys = "target_rate published_rate paired p50_ms p95_ms p99_ms max_ms histogram_p99_ms"
+    keys += " worker_cpu_cores broker_cpu_cores window_seconds"
+    point = {key: 1.0 for key in keys.split()} | {"latencies_ms": [1, 2]}
+    cold = point | {"p99_ms": 700.0, "broker_cpu_cores": 0.9}
+    rounds = [{"bare": _round(1000), "worker": {**_round(1500), "startup_seconds": 2.0}}]
+    results = {"preload": {}, "rounds": rounds, "latency": {"50%": point}, "latency_warmup": cold}
+    figures = _section(results, [])["figures"]
+    assert figures["latency"]["50%"]["p99_ms"] == 1.0
+    assert figures["latency_warmup"]["p99_ms"] == 700.0
+    assert figures["latency_warmup"]["broker_cpu_cores"] == 0.9
+    assert set(_section(results, [])["series"]["latency"]) == {"worker at 50% of its max (1/s)"}
+
+
 def _swap_stamps(rate: float, seconds: float, start_ms: int = 1_000_000) -> list[int]:
     step = 1000.0 / rate
     return [start_ms + int(i * step) for i in range(int(rate * seconds))]
