@@ -10,7 +10,7 @@ normalization.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,7 +75,7 @@ def _email(rng: random.Random) -> str:
     return f"{name}{rng.randint(1, 99)}@example.com"
 
 
-PERSONAL = [
+PERSONAL: list[Callable[[random.Random], str]] = [
     lambda r: f"chiamatemi al {_phone(r)} per favore",
     lambda r: f"scrivetemi a {_email(r)} grazie",
     lambda r: "il mio codice fiscale è RSSMRA85T10A562S",

@@ -103,7 +103,7 @@ case "${1:-}" in
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
     log "types (mypy, strict)"
-    "$venv/bin/mypy" streamproc
+    "$venv/bin/mypy" streamproc benchmarks
     log "benchmarks (quick run; ratios against baselines measured side by side, floors checked)"
     compiled="$(compiled_install)"
     # -P: the compiled install, not the sources in the working directory, provides streamproc
