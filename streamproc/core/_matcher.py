@@ -201,7 +201,7 @@ class Matcher:
     def find(self, form: ScanForm, hits: Sequence[tuple[int, object]]) -> tuple[list[Found], bool]:
         """Resolve the automaton's ``hits`` on ``form.prepared``: the lexicon matches, and
         whether a link trigger fired."""
-        text, prepared, padded = form.text, form.prepared, form.padded
+        prepared = form.prepared
         link = runs = lexical = False
         for _, value in hits:
             if type(value) is tuple:
@@ -238,19 +238,17 @@ class Matcher:
             return [], link
         found: dict[tuple[str, int, int], Found] = {}
         for keep, normalized, variant_hits in variants:
-            for item in self._resolve(text, keep, normalized, variant_hits, runs, prepared, padded):
+            for item in self._resolve(form, keep, normalized, variant_hits, runs):
                 found.setdefault((item.entry.rule, item.start, item.end), item)
         return _outermost(list(found.values())), link
 
     def _resolve(
         self,
-        text: str,
+        form: ScanForm,
         keep: int,
         normalized: str,
         hits: Sequence[tuple[int, object]],
         runs: bool,
-        prepared: str,
-        padded: str,
     ) -> list[Found]:
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []
@@ -268,7 +266,13 @@ class Matcher:
                     candidates.append((entry, start, stop, split))
         if not candidates:
             return []
-        offsets = OffsetMap(text, keep, squeeze=runs, prepared=prepared, padded=padded)
+        text = form.text
+        if runs:
+            offsets = OffsetMap(
+                text, keep, squeeze=True, prepared=form.prepared, padded=form.padded
+            )
+        else:
+            offsets = form.offsets()  # shared with the structural rules
         assert offsets.normalized == normalized, "normalizer and offset map disagree"
         origin = offsets.origin
         out: list[Found] = []

@@ -195,7 +195,6 @@ codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
 
 _RUN_OF_THREE = re.compile(r"([a-z])\1\1+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_SPACE_RUN = re.compile(r"  +")
 
 
 _DIGITS: Final = b"0123456789"
@@ -209,13 +208,23 @@ class ScanForm:
     ``digits`` how many digits the fold holds (a cheap test for personal data).
     """
 
-    __slots__ = ("digits", "padded", "prepared", "text")
+    __slots__ = ("_offsets", "digits", "padded", "prepared", "text")
 
     def __init__(self, text: str, padded: str, prepared: str, digits: int) -> None:
         self.text = text
         self.padded = padded
         self.prepared = prepared
         self.digits = digits
+        self._offsets: OffsetMap | None = None
+
+    def offsets(self) -> OffsetMap:
+        """The :class:`OffsetMap` of ``prepared`` (no letter-run stage), built on first use:
+        the lexicon and the structural rules both map their matches with it."""
+        if self._offsets is None:
+            self._offsets = OffsetMap(
+                self.text, 1, squeeze=False, prepared=self.prepared, padded=self.padded
+            )
+        return self._offsets
 
 
 def scan_form(text: str) -> ScanForm:
@@ -342,6 +351,26 @@ class _Anchors:
         return original + (folded - at)
 
 
+def _space_deletions(padded: str) -> _Deletions:
+    """The deletions made by collapsing each run of spaces of ``padded`` to one space, as
+    :func:`_deletions` would find them with the pattern ``"  +"``: ``str.find`` is cheaper
+    than a regex scan, and a run is mostly of two spaces, so its end is found at once."""
+    out: list[int] = []
+    shift: list[int] = []
+    total = 0
+    length = len(padded)
+    start = padded.find("  ")
+    while start >= 0:
+        end = start + 2
+        while end < length and padded[end] == " ":
+            end += 1
+        out.append(start + 1 - total)
+        total += end - start - 1
+        shift.append(total)
+        start = padded.find("  ", end)
+    return _Deletions(out, shift)
+
+
 def _deletions(text: str, pattern: re.Pattern[str], keep: int) -> _Deletions:
     """The deletions made by replacing each match of ``pattern`` (a run of one repeated
     character) in ``text`` with its first ``keep`` characters."""
@@ -400,7 +429,7 @@ class OffsetMap:
         # Stage 2: padding and space collapse; stage 3: letter runs (if there may be any).
         if padded is None:
             padded = " " + fold(text) + " "
-        self._spaces = _deletions(padded, _SPACE_RUN, 1)
+        self._spaces = _space_deletions(padded)
         spaced = prepared if prepared is not None else collapse_spaces(padded)
         if squeeze:
             self._runs = _deletions(spaced, _RUN_OF_THREE, keep)
