@@ -248,9 +248,11 @@ def fold(text: str) -> str:
 
 
 def collapse_spaces(padded: str) -> str:
-    while "  " in padded:
-        padded = padded.replace("  ", " ")
-    return padded
+    # Most texts have a separator next to a space somewhere: replace at once, no search first.
+    collapsed = padded.replace("  ", " ")
+    while "  " in collapsed:
+        collapsed = collapsed.replace("  ", " ")
+    return collapsed
 
 
 def prepare(text: str) -> str:
