@@ -31,7 +31,7 @@ from streamproc.core._normalize import (
     ScanForm,
     plain_form,
     prepare,
-    squeeze_runs,
+    squeeze_spans,
 )
 from streamproc.core._pace import paced
 from streamproc.core._policy import LexiconEntry
@@ -216,8 +216,9 @@ class Matcher:
             # Mixed squeezing gives the text of one of the others when the runs are all of
             # vowels or all of consonants (a single run, "oooo" from "0000"): scanned once.
             scanned: dict[str, list[tuple[int, object]]] = {}
+            spans = form.letter_runs()
             for keep in (1, 2, MIXED_RUNS):
-                squeezed = squeeze_runs(prepared, keep)
+                squeezed = squeeze_spans(prepared, spans, keep)
                 squeezed_hits = scanned.get(squeezed)
                 if squeezed_hits is None:
                     squeezed_hits = scanned[squeezed] = list(self.automaton.iter(squeezed))
@@ -268,9 +269,8 @@ class Matcher:
             return []
         text = form.text
         if runs:
-            offsets = OffsetMap(
-                text, keep, squeeze=True, prepared=form.prepared, padded=form.padded
-            )
+            prepared, padded, spans = form.prepared, form.padded, form.letter_runs()
+            offsets = OffsetMap(text, keep, True, prepared, padded, spans)
         else:
             offsets = form.offsets()  # shared with the structural rules
         assert offsets.normalized == normalized, "normalizer and offset map disagree"
