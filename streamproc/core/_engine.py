@@ -19,13 +19,7 @@ from streamproc.core._decode import decode_comment, validate_comment
 from streamproc.core._hours import ModerationHours
 from streamproc.core._links import LinkScanner
 from streamproc.core._matcher import RULE_TRIGGER, Found, Matcher
-from streamproc.core._models import (
-    Comment,
-    Decision,
-    Escalation,
-    Match,
-    PlatformIds,
-)
+from streamproc.core._models import Author, Comment, Decision, Escalation, Match, PlatformIds
 from streamproc.core._normalize import ScanForm, scan_form
 from streamproc.core._pii import MIN_DIGITS, PiiFound, find_pii
 from streamproc.core._policy import LexiconEntry, PolicyPack
@@ -202,7 +196,7 @@ class Engine:
     def decide(self, valid: Comment, strikes: StrikeStore) -> Decision:
         """Decide what to do with a validated comment."""
         if valid.deleted:  # nothing left to moderate, and no strike for it
-            return _with_platform(self._allow(valid), valid)
+            return _with_platform(self._allow(valid, valid.author), valid)
         decision = self._decide_text(valid, strikes)
         if valid.platform is not None or valid.version is not None:
             return _with_platform(decision, valid)
@@ -211,14 +205,15 @@ class Engine:
     def _decide_text(self, valid: Comment, strikes: StrikeStore) -> Decision:
         # The fast path (see the module docstring): most comments end here. It reads each
         # attribute of the comment once (a msgspec struct's attributes are generic lookups).
-        role = valid.author.role or "public"
+        author = valid.author
+        role = author.role or "public"
         form, hits, suspect = self._scan(valid.text)
         if not suspect and (
             not hits or self.matcher.quiet(hits, self._inert[role], self._corroborate)
         ):
             off_topic = self._off_topic(valid, form, role)
             if off_topic is None:
-                return self._allow(valid)
+                return self._allow(valid, author)
             return self._decide(valid, Analysis([], [], [], off_topic), strikes, form)
         analysis = self._analyze(form, hits, suspect)
         return self._decide(valid, analysis, strikes, form)
@@ -236,7 +231,7 @@ class Engine:
             if analysis.off_topic is not None:
                 found = self._weigh(c, analysis)
         if not found.matches:
-            return self._allow(c)
+            return self._allow(c, c.author)
         verdict = Verdict()
         self._apply_categories(c, found, analysis, verdict)
         if found.aimed:
@@ -410,11 +405,11 @@ class Engine:
             if c.role == "employee" and pack.employee_actions:
                 verdict.actions.update(pack.employee_actions)
 
-    def _allow(self, c: Comment) -> Decision:
+    def _allow(self, c: Comment, author: Author) -> Decision:
         return {
             "comment_id": c.id,
             "channel": c.channel,
-            "author_id": c.author.id,
+            "author_id": author.id,
             "categories": [],
             "actions": ["allow"],
             "matches": [],

@@ -31,7 +31,7 @@ from streamproc.core._normalize import (
     ScanForm,
     plain_form,
     prepare,
-    squeeze_runs,
+    squeeze_spans,
 )
 from streamproc.core._pace import paced
 from streamproc.core._policy import LexiconEntry
@@ -44,6 +44,7 @@ __all__ = [
     "Found",
     "Matcher",
     "entry_code",
+    "frequent_first",
 ]
 
 RUN_TRIGGER: Final = -1
@@ -52,6 +53,7 @@ RULE_TRIGGER: Final = -3
 EntryCodes = tuple[int, ...]
 """The value of a lexicon key: the codes of the entries that have it (see :func:`entry_code`)."""
 _SPLIT_MIN_LETTERS: Final = 3
+_RANK_SAMPLE: Final = 1 << 18  # characters of the keys that rank the letters
 _TOKEN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
 # A word spelled out letter by letter is separated by spaces or one kind of filler ("c a z z o",
@@ -84,6 +86,29 @@ def _keys(entry: LexiconEntry) -> Iterable[tuple[str, bool]]:
         yield left + " ".join(words) + right, True
 
 
+def frequent_first(keys: dict[str, object]) -> ahocorasick.Automaton:
+    """The automaton of ``keys``, built so that each node tries its most frequent letters first.
+
+    pyahocorasick looks a node's children up one by one, in the order they were added: keys
+    added in the order of their letters' ranks (by count in the keys) put the common transitions
+    first, which makes a scan several per cent faster. The matches are the same in any order, so
+    the ranks come from a sample of the keys, and sort their UTF-8 bytes (cheap for a big pack).
+    """
+    sample = "".join(keys)[:_RANK_SAMPLE]
+    letters = sorted(set(sample), key=lambda c: (-sample.count(c), c))
+    table = bytearray(range(256))
+    for rank, letter in enumerate(letters):
+        if ord(letter) < 0x80:  # one byte in UTF-8
+            table[ord(letter)] = rank
+    ranks = bytes(table)
+    automaton = ahocorasick.Automaton()
+    order = sorted(keys, key=lambda k: k.encode("utf-8", "surrogatepass").translate(ranks))
+    for key in paced(order):
+        automaton.add_word(key, keys[key])
+    automaton.make_automaton()
+    return automaton
+
+
 class Matcher:
     """Compiled lexicon: scan a prepared text, then resolve hits into :class:`Found` matches."""
 
@@ -98,24 +123,22 @@ class Matcher:
         for index, entry in paced(enumerate(self.entries)):
             for key, split in _keys(entry):
                 codes.setdefault(key, []).append(entry_code(index, split))
-        automaton = ahocorasick.Automaton()
-        for key, values in paced(codes.items()):
-            automaton.add_word(key, tuple(values))
+        keys: dict[str, object] = {key: tuple(values) for key, values in paced(codes.items())}
         for letter in "abcdefghijklmnopqrstuvwxyz":
-            automaton.add_word(letter * 3, RUN_TRIGGER)
+            keys[letter * 3] = RUN_TRIGGER
         for word in ("http", "www", *link_words):
             key = " " + prepare(word).strip(" ")  # as the fast path sees it: runs intact
             if key not in codes:
-                automaton.add_word(key, LINK_TRIGGER)
+                keys[key] = LINK_TRIGGER
         anchored: set[EntryCodes] = set()
         for key in rule_keys:
             if key in codes:
                 anchored.add(tuple(codes[key]))
             else:
-                automaton.add_word(key, RULE_TRIGGER)
+                keys[key] = RULE_TRIGGER
         self.anchored: frozenset[EntryCodes] = frozenset(anchored)
         """Lexicon values whose key is also a rule anchor: never inert on the fast path."""
-        automaton.make_automaton()
+        automaton = frequent_first(keys)
         self.automaton = automaton
         self.key_count = len(automaton)
         self.values: list[EntryCodes] = [tuple(v) for v in codes.values()]
@@ -201,7 +224,7 @@ class Matcher:
     def find(self, form: ScanForm, hits: Sequence[tuple[int, object]]) -> tuple[list[Found], bool]:
         """Resolve the automaton's ``hits`` on ``form.prepared``: the lexicon matches, and
         whether a link trigger fired."""
-        text, prepared, padded = form.text, form.prepared, form.padded
+        prepared = form.prepared
         link = runs = lexical = False
         for _, value in hits:
             if type(value) is tuple:
@@ -216,8 +239,9 @@ class Matcher:
             # Mixed squeezing gives the text of one of the others when the runs are all of
             # vowels or all of consonants (a single run, "oooo" from "0000"): scanned once.
             scanned: dict[str, list[tuple[int, object]]] = {}
+            spans = form.letter_runs()
             for keep in (1, 2, MIXED_RUNS):
-                squeezed = squeeze_runs(prepared, keep)
+                squeezed = squeeze_spans(prepared, spans, keep)
                 squeezed_hits = scanned.get(squeezed)
                 if squeezed_hits is None:
                     squeezed_hits = scanned[squeezed] = list(self.automaton.iter(squeezed))
@@ -238,19 +262,17 @@ class Matcher:
             return [], link
         found: dict[tuple[str, int, int], Found] = {}
         for keep, normalized, variant_hits in variants:
-            for item in self._resolve(text, keep, normalized, variant_hits, runs, prepared, padded):
+            for item in self._resolve(form, keep, normalized, variant_hits, runs):
                 found.setdefault((item.entry.rule, item.start, item.end), item)
         return _outermost(list(found.values())), link
 
     def _resolve(
         self,
-        text: str,
+        form: ScanForm,
         keep: int,
         normalized: str,
         hits: Sequence[tuple[int, object]],
         runs: bool,
-        prepared: str,
-        padded: str,
     ) -> list[Found]:
         candidates: list[tuple[LexiconEntry, int, int, bool]] = []
         allowed: list[tuple[int, int]] = []
@@ -268,7 +290,12 @@ class Matcher:
                     candidates.append((entry, start, stop, split))
         if not candidates:
             return []
-        offsets = OffsetMap(text, keep, squeeze=runs, prepared=prepared, padded=padded)
+        text = form.text
+        if runs:
+            prepared, padded, spans = form.prepared, form.padded, form.letter_runs()
+            offsets = OffsetMap(text, keep, True, prepared, padded, spans)
+        else:
+            offsets = form.offsets()  # shared with the structural rules
         assert offsets.normalized == normalized, "normalizer and offset map disagree"
         origin = offsets.origin
         out: list[Found] = []

@@ -30,11 +30,13 @@ __all__ = [
     "ScanForm",
     "fold",
     "fold_char",
+    "letter_runs",
     "normalize",
     "plain_form",
     "prepare",
     "scan_form",
     "squeeze_runs",
+    "squeeze_spans",
 ]
 
 OTHER_LETTER = "\x7f"
@@ -195,7 +197,6 @@ codecs.register_error(_ERROR_HANDLER, _fold_error_handler)
 
 _RUN_OF_THREE = re.compile(r"([a-z])\1\1+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_SPACE_RUN = re.compile(r"  +")
 
 
 _DIGITS: Final = b"0123456789"
@@ -209,13 +210,31 @@ class ScanForm:
     ``digits`` how many digits the fold holds (a cheap test for personal data).
     """
 
-    __slots__ = ("digits", "padded", "prepared", "text")
+    __slots__ = ("_offsets", "_runs", "digits", "padded", "prepared", "text")
 
     def __init__(self, text: str, padded: str, prepared: str, digits: int) -> None:
         self.text = text
         self.padded = padded
         self.prepared = prepared
         self.digits = digits
+        self._offsets: OffsetMap | None = None
+        self._runs: list[tuple[int, int]] | None = None
+
+    def offsets(self) -> OffsetMap:
+        """The :class:`OffsetMap` of ``prepared`` (no letter-run stage), built on first use:
+        the lexicon and the structural rules both map their matches with it."""
+        if self._offsets is None:
+            self._offsets = OffsetMap(
+                self.text, 1, squeeze=False, prepared=self.prepared, padded=self.padded
+            )
+        return self._offsets
+
+    def letter_runs(self) -> list[tuple[int, int]]:
+        """:func:`letter_runs` of ``prepared``, found on first use: the squeezed forms and
+        their offset maps are all made from them."""
+        if self._runs is None:
+            self._runs = letter_runs(self.prepared)
+        return self._runs
 
 
 def scan_form(text: str) -> ScanForm:
@@ -239,9 +258,11 @@ def fold(text: str) -> str:
 
 
 def collapse_spaces(padded: str) -> str:
-    while "  " in padded:
-        padded = padded.replace("  ", " ")
-    return padded
+    # Most texts have a separator next to a space somewhere: replace at once, no search first.
+    collapsed = padded.replace("  ", " ")
+    while "  " in collapsed:
+        collapsed = collapsed.replace("  ", " ")
+    return collapsed
 
 
 def prepare(text: str) -> str:
@@ -282,6 +303,26 @@ def squeeze_runs(prepared: str, keep: int = 1) -> str:
     if keep == MIXED_RUNS:
         return _RUN_OF_THREE.sub(_mixed, prepared)
     return _RUN_OF_THREE.sub(r"\1" * keep, prepared)
+
+
+def letter_runs(prepared: str) -> list[tuple[int, int]]:
+    """The spans of the runs of three or more identical letters of ``prepared`` (the runs
+    :func:`squeeze_runs` squeezes)."""
+    return [m.span() for m in _RUN_OF_THREE.finditer(prepared)]
+
+
+def squeeze_spans(prepared: str, runs: list[tuple[int, int]], keep: int = 1) -> str:
+    """:func:`squeeze_runs` of ``prepared`` from its :func:`letter_runs`: one regex scan serves
+    every ``keep`` and the offset maps (the scan, not the squeezing, is what costs)."""
+    parts: list[str] = []
+    last = 0
+    for start, end in runs:
+        letter = prepared[start]
+        parts.append(prepared[last:start])
+        parts.append(letter * run_keep(letter, keep))
+        last = end
+    parts.append(prepared[last:])
+    return "".join(parts)
 
 
 def normalize(text: str, keep: int = 1) -> str:
@@ -342,14 +383,33 @@ class _Anchors:
         return original + (folded - at)
 
 
-def _deletions(text: str, pattern: re.Pattern[str], keep: int) -> _Deletions:
-    """The deletions made by replacing each match of ``pattern`` (a run of one repeated
-    character) in ``text`` with its first ``keep`` characters."""
+def _space_deletions(padded: str) -> _Deletions:
+    """The deletions made by collapsing each run of spaces of ``padded`` to one space, as
+    :func:`_deletions` would find them with the pattern ``"  +"``: ``str.find`` is cheaper
+    than a regex scan, and a run is mostly of two spaces, so its end is found at once."""
     out: list[int] = []
     shift: list[int] = []
     total = 0
-    for m in pattern.finditer(text):
-        start, end = m.span()
+    length = len(padded)
+    start = padded.find("  ")
+    while start >= 0:
+        end = start + 2
+        while end < length and padded[end] == " ":
+            end += 1
+        out.append(start + 1 - total)
+        total += end - start - 1
+        shift.append(total)
+        start = padded.find("  ", end)
+    return _Deletions(out, shift)
+
+
+def _run_deletions(text: str, runs: list[tuple[int, int]], keep: int) -> _Deletions:
+    """The deletions made by squeezing the letter ``runs`` of ``text`` (its
+    :func:`letter_runs`) with ``keep``."""
+    out: list[int] = []
+    shift: list[int] = []
+    total = 0
+    for start, end in runs:
         kept = run_keep(text[start], keep)
         out.append(start + kept - total)
         total += end - start - kept
@@ -377,11 +437,12 @@ class OffsetMap:
         squeeze: bool = True,
         prepared: str | None = None,
         padded: str | None = None,
+        runs: list[tuple[int, int]] | None = None,
     ) -> None:
         """``squeeze=False`` skips the letter-run stage, for text known to have no run of
         three identical letters (the matcher knows it from its run triggers); ``prepared``
         is :func:`prepare` of ``text``, and ``padded`` is ``" " + fold(text) + " "``, if the
-        caller has them already."""
+        caller has them already, and ``runs`` the :func:`letter_runs` of ``prepared``."""
         self.text = text
         # Stage 1, per-character fold: one to one except at the characters the charmap does
         # not cover, which may fold to several characters or none. Only those get anchors.
@@ -400,11 +461,13 @@ class OffsetMap:
         # Stage 2: padding and space collapse; stage 3: letter runs (if there may be any).
         if padded is None:
             padded = " " + fold(text) + " "
-        self._spaces = _deletions(padded, _SPACE_RUN, 1)
+        self._spaces = _space_deletions(padded)
         spaced = prepared if prepared is not None else collapse_spaces(padded)
         if squeeze:
-            self._runs = _deletions(spaced, _RUN_OF_THREE, keep)
-            self.normalized = squeeze_runs(spaced, keep)
+            if runs is None:
+                runs = letter_runs(spaced)
+            self._runs = _run_deletions(spaced, runs, keep)
+            self.normalized = squeeze_spans(spaced, runs, keep)
         else:
             self._runs = _NO_DELETIONS
             self.normalized = spaced

@@ -309,7 +309,7 @@ class RuleMatcher:
             stop = end if prepared[end] == " " else prepared.find(" ", end)
             if allowed and any(a <= start and stop <= b for a, b in allowed):
                 if offsets is None:
-                    offsets = _offset_map(form)
+                    offsets = form.offsets()
                 if not _obfuscated(form.text, prepared, offsets, start, stop):
                     continue  # an allowlisted phrase holds it: "porca miseria", "pig roast"
             first_word = prepared.count(" ", 0, start)
@@ -333,7 +333,7 @@ class RuleMatcher:
                 if not found:
                     continue
                 if offsets is None:
-                    offsets = _offset_map(form)
+                    offsets = form.offsets()
                 for start, stop in self._builtin_pairs(
                     rule, form.text, offsets, terms, found, builtin_first
                 ):
@@ -343,7 +343,7 @@ class RuleMatcher:
                 continue
             for a, b in self._pairs(rule, prepared, firsts, seconds):
                 if offsets is None:
-                    offsets = _offset_map(form)
+                    offsets = form.offsets()
                 start, stop = min(a.start, b.start), max(a.stop, b.stop)
                 out.append(Found(entry, offsets.origin(start), offsets.origin(stop), False))
         return out
@@ -429,10 +429,6 @@ class RuleMatcher:
                     continue
                 yield min(start, b_start), max(stop, b_stop)
                 break  # one match per anchor
-
-
-def _offset_map(form: ScanForm) -> OffsetMap:
-    return OffsetMap(form.text, 1, squeeze=False, prepared=form.prepared, padded=form.padded)
 
 
 def _obfuscated(text: str, prepared: str, offsets: OffsetMap, start: int, stop: int) -> bool:
