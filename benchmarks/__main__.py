@@ -96,6 +96,7 @@ def _benchmarks(
             "rounds": options.rounds,
             "latency_seconds": options.latency_seconds,
             "latency_warmup_seconds": options.warmup_seconds,
+            "latency_warmup_windows_at_most": options.warmup_windows,
             "load_points": list(options.load_points),
             "naive_transports": [] if quick else list(naive_transports),
         }

@@ -276,19 +276,34 @@ def test_the_streaming_section_compares_every_system_and_records_a_failed_trial(
 def test_the_latency_warmup_is_recorded_apart_from_the_measured_loads() -> None:
     from benchmarks.bench_worker import StreamingOptions, _section
 
-    assert StreamingOptions.for_mode(True).warmup_seconds > 0
-    assert StreamingOptions.for_mode(False).warmup_seconds > 0
+    for quick in (True, False):
+        options = StreamingOptions.for_mode(quick)
+        assert options.warmup_windows >= 2 and options.warmup_seconds > 0
     keys = "target_rate published_rate paired p50_ms p95_ms p99_ms max_ms histogram_p99_ms"
     keys += " worker_cpu_cores broker_cpu_cores window_seconds"
     point = {key: 1.0 for key in keys.split()} | {"latencies_ms": [1, 2]}
-    cold = point | {"p99_ms": 700.0, "broker_cpu_cores": 0.9}
+    cold = [point | {"p99_ms": 700.0, "broker_cpu_cores": 0.9}, point]
     rounds = [{"bare": _round(1000), "worker": {**_round(1500), "startup_seconds": 2.0}}]
     results = {"preload": {}, "rounds": rounds, "latency": {"50%": point}, "latency_warmup": cold}
     figures = _section(results, [])["figures"]
     assert figures["latency"]["50%"]["p99_ms"] == 1.0
-    assert figures["latency_warmup"]["p99_ms"] == 700.0
-    assert figures["latency_warmup"]["broker_cpu_cores"] == 0.9
+    assert figures["latency_warmup"]["windows"] == 2
+    assert figures["latency_warmup"]["p99_ms"] == [700.0, 1.0]
+    assert figures["latency_warmup"]["broker_cpu_cores"] == [0.9, 1.0]
     assert set(_section(results, [])["series"]["latency"]) == {"worker at 50% of its max (1/s)"}
+
+
+def test_the_warmup_ends_once_the_broker_cpu_stops_falling() -> None:
+    from benchmarks.bench_worker import settled
+
+    def windows(*cores: float) -> list[dict[str, float]]:
+        return [{"broker_cpu_cores": c} for c in cores]
+
+    assert not settled(windows(0.6))  # one window says nothing about the trend
+    assert not settled(windows(0.6, 0.41))
+    assert not settled(windows(0.6, 0.41, 0.26))
+    assert settled(windows(0.6, 0.41, 0.26, 0.25))
+    assert settled(windows(0.25, 0.3))  # a busier window than the last one: no longer falling
 
 
 def _swap_stamps(rate: float, seconds: float, start_ms: int = 1_000_000) -> list[int]:
