@@ -286,11 +286,6 @@ def run_keep(letter: str, keep: int) -> int:
     return 1 if letter in _VOWELS else 2
 
 
-def _mixed(m: re.Match[str]) -> str:
-    letter = m.group(1)
-    return letter * run_keep(letter, MIXED_RUNS)
-
-
 def squeeze_runs(prepared: str, keep: int = 1) -> str:
     """Runs of three or more identical letters become ``keep`` letters (1 or 2), or with
     :data:`MIXED_RUNS` one letter for a vowel and two for a consonant.
@@ -300,9 +295,7 @@ def squeeze_runs(prepared: str, keep: int = 1) -> str:
     into a single one, mixed catches a word stretched in several places of which one is a
     double consonant ("caaaazzzzooo", cazzo).
     """
-    if keep == MIXED_RUNS:
-        return _RUN_OF_THREE.sub(_mixed, prepared)
-    return _RUN_OF_THREE.sub(r"\1" * keep, prepared)
+    return squeeze_spans(prepared, letter_runs(prepared), keep)
 
 
 def letter_runs(prepared: str) -> list[tuple[int, int]]:
