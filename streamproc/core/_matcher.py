@@ -20,6 +20,7 @@ which is then never inert: :attr:`Matcher.anchored`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final, NamedTuple
 
@@ -94,8 +95,8 @@ def frequent_first(keys: dict[str, object]) -> ahocorasick.Automaton:
     first, which makes a scan several per cent faster. The matches are the same in any order, so
     the ranks come from a sample of the keys, and sort their UTF-8 bytes (cheap for a big pack).
     """
-    sample = "".join(keys)[:_RANK_SAMPLE]
-    letters = sorted(set(sample), key=lambda c: (-sample.count(c), c))
+    counts = Counter("".join(keys)[:_RANK_SAMPLE])
+    letters = sorted(counts, key=lambda c: (-counts[c], c))
     table = bytearray(range(256))
     for rank, letter in enumerate(letters):
         if ord(letter) < 0x80:  # one byte in UTF-8
