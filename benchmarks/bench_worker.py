@@ -331,9 +331,8 @@ async def _streaming(
     worker_max = statistics.median(r["worker"]["per_s"] for r in rounds)
     latency: dict[str, Any] = {}
     warmup: list[dict[str, Any]] = []
-    if options.warmup_windows > 0 and options.load_points:
-        rate = worker_max * options.load_points[0]
-        warmup = await warm_up(bench, rate, options, reporter)
+    if options.load_points:  # warm_up runs none when warmup_windows is 0
+        warmup = await warm_up(bench, worker_max * options.load_points[0], options, reporter)
     for share in options.load_points:
         rate = worker_max * share
         reporter.step(f"streaming: latency at {share:.0%} of the worker's max ({rate:,.0f}/s)")
