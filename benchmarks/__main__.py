@@ -152,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stream-count",
         type=_positive,
-        help="comments in the streaming backlog [20,000 quick, 200,000 full]",
+        help="comments in the streaming backlog [50,000 quick, 200,000 full]",
     )
     parser.add_argument(
         "--stream-rounds", type=_positive, help="streaming throughput rounds [1 quick, 3 full]"

@@ -170,7 +170,7 @@ def test_streaming_options_take_the_overrides() -> None:
     assert (short.count, short.rounds) == (20_000, 2)
     assert short.load_points == full.load_points and short.latency_seconds == 20.0
     quick = StreamingOptions.for_mode(True, rounds=2)
-    assert (quick.count, quick.rounds, quick.load_points) == (20_000, 2, (0.5,))
+    assert (quick.count, quick.rounds, quick.load_points) == (50_000, 2, (0.5,))
     with pytest.raises(ValueError, match="round"):
         StreamingOptions.for_mode(False, rounds=0)
 
