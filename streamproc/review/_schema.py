@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -20,6 +22,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "NOT_PURGED",
+    "PURGED",
     "appeal_attempts",
     "appeals",
     "audit",
@@ -35,6 +39,12 @@ __all__ = [
 ]
 
 metadata = MetaData()
+
+#: What stands in for a purged author id or text (the rows stay, so counts and links hold).
+PURGED: Final = "(purged)"
+#: The cases retention has yet to empty. Its scan reads them through a partial index, not the
+#: whole table: purged rows stay for good and would otherwise be read again by every pass.
+NOT_PURGED: Final = f"author_id != '{PURGED}'"
 
 #: One case per comment that automation acted on (every decision but ``allow``).
 cases = Table(
@@ -60,6 +70,12 @@ cases = Table(
     Column("created_at", DateTime(), nullable=False),
     Column("updated_at", DateTime(), nullable=False),
     UniqueConstraint("comment_id", name="uq_cases_comment_id"),
+    Index(
+        "ix_cases_unpurged_created_at",
+        "created_at",
+        sqlite_where=text(NOT_PURGED),
+        postgresql_where=text(NOT_PURGED),
+    ),
 )
 
 #: The comments themselves (text, author's name and role), from comments.<channel>. Every
