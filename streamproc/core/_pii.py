@@ -93,9 +93,30 @@ def mask(kind: str, value: str) -> str:
 
 # Addresses of an office, a role or a mailing list, not of a person: the data protection the
 # policy asks for is a person's ("scrivete a urp@…", "bug-wget@gnu.org", "…@lists.debian.org").
+# The services' and roles' names of RFC 2142, the mailing-list managers', and the Italian
+# offices' that institutions and firms publish.
 _ROLE_MAILBOXES: Final = frozenset(
     [
         "info",
+        "marketing",
+        "sales",
+        "noc",
+        "usenet",
+        "news",
+        "www",
+        "uucp",
+        "ftp",
+        "ftpmaster",
+        "root",
+        "mailer-daemon",
+        "listmaster",
+        "majordomo",
+        "listserv",
+        "amministrazione",
+        "direzione",
+        "redazione",
+        "segnalazioni",
+        "reclami",
         "support",
         "help",
         "helpdesk",
@@ -127,8 +148,8 @@ def _is_role_address(address: str) -> bool:
     local, _, domain = address.lower().rpartition("@")
     return (
         local in _ROLE_MAILBOXES
-        or local.startswith("bug-")
-        or local.endswith("-bugs")
+        or local.startswith(("bug-", "owner-"))
+        or local.endswith(("-bugs", "-request", "-owner"))
         or domain.startswith(("lists.", "list."))
     )
 

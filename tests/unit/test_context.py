@@ -216,6 +216,9 @@ def test_a_term_inside_a_name_is_for_a_person(default_engine: Engine) -> None:
         "Segnalare i bug a <bug-make@gnu.org>",  # a mailing list's address, nobody's own
         "Report-Msgid-Bugs-To: pgsql-bugs@lists.postgresql.org",
         "Per informazioni scrivete a urp@inail.it",
+        "Uploaded by ftpmaster@ubuntu.com",  # a service's mailbox (RFC 2142 and its kin)
+        "Send 'unsubscribe' to linux-kernel-request@vger.kernel.org",
+        "Reclami: scrivere a reclami@azienda.it o a amministrazione@azienda.it",
         "-- Larry Wall in <9695@jpl-devvax.JPL.NASA.GOV>",  # Usenet Message-IDs
         "-- Larry Wall in <1991Jul13.010945.19157@netlabs.com",
         "-- Henning Makholm in <yahsmr7dk9k.fsf@pc-043.diku.dk>",
