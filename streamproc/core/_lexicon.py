@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from streamproc.core._normalize import normalize
+from streamproc.core._normalize import NAMED_EMOJI, normalize
 from streamproc.core._pace import paced
 from streamproc.core._policy import CONFIDENCES, SEVERITIES, LexiconEntry, MatchKind, PackIssue
 
@@ -67,7 +67,7 @@ def _parse_pattern(pattern: str) -> tuple[MatchKind, str] | str:
     if not core.strip():
         return "empty pattern"
     words = normalize(core).strip(" ")
-    if not any(c.isalpha() for c in core):
+    if not any(c.isalpha() or c in NAMED_EMOJI for c in core):
         return f"pattern {pattern!r} has no letter after normalization (numbers are too ambiguous)"
     if "\x7f" in words:
         return f"pattern {pattern!r} has letters of a script the normalizer does not fold"

@@ -25,6 +25,7 @@ from bisect import bisect_right
 from typing import Final
 
 __all__ = [
+    "NAMED_EMOJI",
     "OTHER_LETTER",
     "OffsetMap",
     "ScanForm",
@@ -42,6 +43,26 @@ __all__ = [
 OTHER_LETTER = "\x7f"
 """Stands for a letter of a script the lexicons do not cover (CJK, Arabic...): a word character
 that no pattern contains."""
+
+# Emoji that carry an offence of their own (a gesture, a threat, a slur's stand-in) fold to a
+# word, so that a pack can list them as it lists words ("🖕" in a lexicon): "emoji" and a name
+# that no language's word is. Every other emoji, like all symbols, separates words.
+NAMED_EMOJI: Final = {
+    "\U0001f595": "emojimiddlefinger",  # 🖕
+    "\U0001f92c": "emojicursing",  # 🤬 face with symbols on mouth
+    "\U0001f4a9": "emojipoo",  # 💩
+    "\U0001f52a": "emojiknife",  # 🔪
+    "\U0001f52b": "emojipistol",  # 🔫
+    "\U0001f4a3": "emojibomb",  # 💣
+    "\U0001f437": "emojipig",  # 🐷
+    "\U0001f416": "emojipig",  # 🐖
+    "\U0001f921": "emojiclown",  # 🤡
+    "\U0001f412": "emojimonkey",  # 🐒
+    "\U0001f435": "emojimonkey",  # 🐵
+    "\U0001f34c": "emojibanana",  # 🍌
+    "\U0001f346": "emojieggplant",  # 🍆
+}
+_NAMED_EMOJI_SPACED: Final = {ord(c): f" {name} " for c, name in NAMED_EMOJI.items()}
 
 # Leetspeak: digits and symbols used for letters. Only characters that rarely end a word in
 # ordinary text ('!' and '|' do, so they stay punctuation). A token that has no real letter
@@ -126,6 +147,9 @@ def fold_char(c: str) -> str:
 
     The reference definition: the fast path and the offset map are both built from it.
     """
+    named = NAMED_EMOJI.get(c)
+    if named is not None:
+        return f" {named} "
     if _is_invisible(c):
         return ""
     if c in _HOMOGLYPHS:
@@ -329,6 +353,7 @@ def plain_form(text: str) -> str:
     writer did not try to hide it."""
     lowered = text.lower()
     if not lowered.isascii():
+        lowered = lowered.translate(_NAMED_EMOJI_SPACED)  # an emoji's word is its plain form
         decomposed = unicodedata.normalize("NFKD", lowered)
         lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NOT_ALNUM.sub(" ", lowered).strip(" ")
@@ -445,9 +470,13 @@ class OffsetMap:
             shift = 0  # folded position minus original position, so far
             for m in _EXOTIC_RUN.finditer(text):
                 for i in range(m.start(), m.end()):
-                    width = len(fold_char(text[i]))
+                    folded = fold_char(text[i])
+                    width = len(folded)
                     for k in range(1, width):  # the extra characters of an expansion
-                        anchors.add(i + shift + k, i)
+                        # A separator closing it (a named emoji's word) comes after the
+                        # character: a match of that word ends there, not before it.
+                        closing = k == width - 1 and folded[k] == " "
+                        anchors.add(i + shift + k, i + 1 if closing else i)
                     shift += width - 1
                     anchors.add(i + 1 + shift, i + 1)
             self._fold = anchors

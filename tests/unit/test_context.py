@@ -322,3 +322,25 @@ def test_reporting_to_the_authorities_is_always_a_case_for_a_person(
 )
 def test_pii_and_spam_slips(default_engine: Engine, text: str, rules: list[str]) -> None:
     assert [m["rule"] for m in moderate(default_engine, text)["matches"]] == rules
+
+
+@pytest.mark.parametrize("text", ["🖕", "ecco cosa ne penso 🖕🏻", "you🖕"])
+def test_the_middle_finger_is_vulgarity_written_plainly(default_engine: Engine, text: str) -> None:
+    decision = moderate(default_engine, text)
+    assert "remove" in decision["actions"] and decision["categories"] == ["profanity"]
+    (match,) = decision["matches"]
+    assert text[match["start"] : match["end"]] == "🖕"
+    (found,) = default_engine.analyze(text).found
+    assert not found.obfuscated  # an emoji as it is typed hides nothing
+
+
+def test_emoji_the_policy_does_not_list_are_no_offence(default_engine: Engine) -> None:
+    for text in ("Grazie 👍👍", "🐷 salvadanaio per il bando?", "Bravi 👏🙏"):
+        assert moderate(default_engine, text)["actions"] == ["allow"], text
+
+
+def test_a_lexicon_lists_a_named_emoji_and_no_other(default_engine: Engine) -> None:
+    issues: list[PackIssue] = []
+    entries = parse_lexicon("lexicons/en/x.txt", "💩\n👍\n", "insult", "en", issues)
+    assert [e.words for e in entries] == ["emojipoo"]
+    assert len(issues) == 1 and issues[0].line == 2 and "no letter" in issues[0].message
