@@ -19,10 +19,11 @@ _SENTENCE_END: Final = re.compile(r"[.!?;\n]")
 # one): quotes are counted from the start of the paragraph.
 _PARAGRAPH_END: Final = re.compile(r"\n\s*\n")
 _QUOTES: Final = frozenset('"“”«»„')
-# Second person, a vocative @mention: the word is said to someone.
+# Second person, a vocative @mention: the word is said to someone. Italian "ve" is "vi" before
+# a pronoun ("ve lo meritate", "ve ne andate"); alone it is English "I've", not a cue.
 _TARGET: Final = re.compile(
     r"@\w|\b(?:you|you're|youre|your|yourself|yourselves|ur|sei|siete|tu|te|ti|voi|vi|"
-    r"tuo|tua|tuoi|tue|vostro|vostra|vostri|vostre)\b"
+    r"tuo|tua|tuoi|tue|vostro|vostra|vostri|vostre|ve(?=\s+(?:lo|la|li|le|ne)\b))\b"
 )
 # Before the match in its sentence: reported speech, a hypothetical, a proverb's frame.
 _GENERIC_BEFORE: Final = re.compile(

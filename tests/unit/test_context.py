@@ -259,6 +259,20 @@ def test_context_reads_the_sentence_of_the_match() -> None:
     assert later.generic is None and later.targeted and later.predicated
 
 
+@pytest.mark.parametrize(
+    ("text", "word", "targeted"),
+    [
+        ("Ve lo meritate, buffoni", "buffoni", True),  # "ve" before a pronoun is "vi"
+        ("Buffoni, ve ne dovete andare", "Buffoni", True),
+        ("Then I've seen the clown twice", "clown", False),  # English "'ve": no second person
+        ("Una cosa da buffoni, questa", "buffoni", False),
+    ],
+)
+def test_italian_ve_before_a_pronoun_addresses_people(text: str, word: str, targeted: bool) -> None:
+    start = text.index(word)
+    assert match_context(text, start, start + len(word)).targeted is targeted
+
+
 def test_derived_forms_are_bounded() -> None:
     forms = derived_forms("cretino")
     assert {"cretino", "cretina", "cretinetto", "cretinate", "cretinissimi", "cretinone"} <= set(
