@@ -155,7 +155,7 @@ def parser() -> argparse.ArgumentParser:
         help="comments in the streaming backlog [50,000 quick, 200,000 full]",
     )
     parser.add_argument(
-        "--stream-rounds", type=_positive, help="streaming throughput rounds [1 quick, 3 full]"
+        "--stream-rounds", type=_positive, help="streaming throughput rounds [3 in either mode]"
     )
     parser.add_argument(
         "--naive-transport",
