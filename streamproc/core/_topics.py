@@ -25,7 +25,7 @@ from typing import Final
 import ahocorasick
 
 from streamproc.core._models import Comment
-from streamproc.core._normalize import ScanForm, fold, normalize, scan_form
+from streamproc.core._normalize import NAMED_EMOJI, ScanForm, fold, normalize, scan_form
 from streamproc.core._policy import PackIssue, PolicyPack, TopicTerm
 
 __all__ = [
@@ -62,6 +62,8 @@ _stem: Final = lru_cache(maxsize=1 << 16)(stem)  # the hot path's: C-speed on a 
 _SHORT: Final = frozenset(a + b for a in _ALNUM for b in ("", *_ALNUM))
 """Every token of one or two characters: never a content word, removed with the stop words
 in one set difference."""
+_EMOJI_WORDS: Final = frozenset(NAMED_EMOJI.values())
+"""The words the normalizer makes of emoji: what a comment is about is not among them."""
 
 
 def content_words(form: ScanForm, skip: frozenset[str]) -> set[str]:
@@ -155,7 +157,7 @@ class Relevance:
         roles: tuple[str, ...] = ("public", "employee"),
     ) -> None:
         self._roles = roles
-        self._skip = stopwords | _SHORT
+        self._skip = stopwords | _SHORT | _EMOJI_WORDS
         self._min_words = min_words
         # Without the post there is half the evidence: a longer comment is needed to judge.
         self._alone = min_words_without_post

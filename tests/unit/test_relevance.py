@@ -197,6 +197,12 @@ def test_short_comments_are_not_judged(engine: Engine, text: str) -> None:
     assert d["actions"] == ["allow"] and d["matches"] == []
 
 
+def test_emoji_are_no_content_words(engine: Engine) -> None:
+    # Four content words: too few to judge, however many emoji the normalizer names.
+    d = decide(engine, "Che bella giornata di sole al mare 🐷 🤡 💣 🍌 🍆", POST_CADUTE)
+    assert d["actions"] == ["allow"] and d["matches"] == []
+
+
 def test_replies_and_private_messages_are_not_judged(engine: Engine) -> None:
     text, post = OFF_TOPIC[0]
     assert decide(engine, text, post, kind="reply")["actions"] == ["allow"]
