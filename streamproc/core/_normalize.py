@@ -62,6 +62,7 @@ NAMED_EMOJI: Final = {
     "\U0001f34c": "emojibanana",  # 🍌
     "\U0001f346": "emojieggplant",  # 🍆
 }
+# Each set apart by spaces, as fold_char gives it and plain_form's str.translate takes it.
 _NAMED_EMOJI_SPACED: Final = {ord(c): f" {name} " for c, name in NAMED_EMOJI.items()}
 
 # Leetspeak: digits and symbols used for letters. Only characters that rarely end a word in
@@ -147,9 +148,9 @@ def fold_char(c: str) -> str:
 
     The reference definition: the fast path and the offset map are both built from it.
     """
-    named = NAMED_EMOJI.get(c)
+    named = _NAMED_EMOJI_SPACED.get(ord(c))
     if named is not None:
-        return f" {named} "
+        return named
     if _is_invisible(c):
         return ""
     if c in _HOMOGLYPHS:

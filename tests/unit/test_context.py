@@ -353,7 +353,7 @@ def test_emoji_the_policy_does_not_list_are_no_offence(default_engine: Engine) -
         assert moderate(default_engine, text)["actions"] == ["allow"], text
 
 
-def test_a_lexicon_lists_a_named_emoji_and_no_other(default_engine: Engine) -> None:
+def test_a_lexicon_lists_a_named_emoji_and_no_other() -> None:
     issues: list[PackIssue] = []
     entries = parse_lexicon("lexicons/en/x.txt", "💩\n👍\n", "insult", "en", issues)
     assert [e.words for e in entries] == ["emojipoo"]
