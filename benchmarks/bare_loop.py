@@ -1,6 +1,7 @@
 """The baseline of the worker benchmark: a bare aiokafka consume -> engine -> produce loop.
 
     python -m benchmarks.bare_loop --bootstrap HOST:PORT --group G --count N --result FILE
+    python -m benchmarks.bare_loop ... --ready FILE   (the latency windows: from the ends)
 
 ``AIOKafkaConsumer`` on the comment topics (a fresh group, from the earliest offsets) ->
 ``getmany`` -> ``orjson.dumps(Engine.moderate_json)`` with the default pack and a
@@ -8,6 +9,9 @@
 batch's deliveries gathered, then a commit: the limit of a Python client on aiokafka, which the
 worker is measured against. Writes its own clock (first record consumed -> last output
 delivered) and CPU seconds to ``--result``.
+
+With ``--ready`` the group starts at the topics' ends instead, and the file is written once the
+loop holds every partition at its end: the latency windows publish their comments only then.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ BARE_OUT = "bench.bare-out"  # the scratch output topic
 
 
 async def bare_loop(
-    bootstrap: str, topics: list[str], group: str, count: int, max_records: int, result: Path
+    bootstrap: str,
+    topics: list[str],
+    group: str,
+    count: int,
+    max_records: int,
+    result: Path,
+    ready: Path | None = None,
 ) -> None:
     from streamproc.core import CommentError, Engine, MemoryStrikeStore, load_pack
 
@@ -39,12 +49,14 @@ async def bare_loop(
         *topics,
         **settings.client_kwargs(),
         group_id=group,
-        auto_offset_reset="earliest",
+        auto_offset_reset="latest" if ready else "earliest",
         enable_auto_commit=False,
     )
     producer = AIOKafkaProducer(**settings.client_kwargs(), acks="all", linger_ms=5)
     await producer.start()
     await consumer.start()
+    if ready is not None:
+        await hold_the_ends(consumer, ready)
     moderate, dumps, send = engine.moderate_json, orjson.dumps, producer.send
     consumed, errors = 0, 0
     first = cpu_first = 0.0
@@ -74,6 +86,16 @@ async def bare_loop(
         await consumer.stop()
         await producer.stop()
     write_report(result, consumed, errors, (first, cpu_first), (last, cpu_last))
+
+
+async def hold_the_ends(consumer: AIOKafkaConsumer, ready: Path) -> None:
+    """Wait for the group's assignment, resolve every position (the ends: a fresh group with
+    ``latest``), then write ``ready``: whatever is published after it is consumed."""
+    while not consumer.assignment():
+        await asyncio.sleep(0.05)
+    for tp in consumer.assignment():
+        await consumer.position(tp)
+    ready.write_text("ready")
 
 
 def write_report(
@@ -109,10 +131,22 @@ def loop_parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = loop_parser(__doc__).parse_args(argv)
+    parser = loop_parser(__doc__)
+    parser.add_argument(
+        "--ready", type=Path, help="start at the ends; write this file once holding them"
+    )
+    args = parser.parse_args(argv)
     topics = list(topology().comment_topics)
     asyncio.run(
-        bare_loop(args.bootstrap, topics, args.group, args.count, args.max_records, args.result)
+        bare_loop(
+            args.bootstrap,
+            topics,
+            args.group,
+            args.count,
+            args.max_records,
+            args.result,
+            args.ready,
+        )
     )
     return 0
 

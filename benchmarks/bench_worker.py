@@ -64,7 +64,7 @@ from benchmarks.kafka_tools import (
     read_window,
     recreate,
 )
-from benchmarks.latency import latency_phase
+from benchmarks.latency import bare_latency_phase, latency_phase, latency_section, window_line
 from benchmarks.naive_faust import NAIVE_OUT
 from benchmarks.progress import Reporter
 from benchmarks.report import ratio
@@ -335,16 +335,24 @@ async def _streaming(
     warmup: list[dict[str, Any]] = []
     if options.load_points:  # warm_up runs none when warmup_windows is 0
         warmup = await warm_up(bench, worker_max * options.load_points[0], options, reporter)
+    bare: dict[str, Any] = {}
     for share in options.load_points:
         rate = worker_max * share
         reporter.step(f"streaming: latency at {share:.0%} of the worker's max ({rate:,.0f}/s)")
-        point = await latency_phase(bench, rate, options.latency_seconds)
-        latency[f"{share:.0%}"] = point
-        reporter.log(
-            f"at {point['published_rate']:,.0f}/s: p50 {point['p50_ms']:.0f} ms, p95 "
-            f"{point['p95_ms']:.0f} ms, p99 {point['p99_ms']:.0f} ms, max {point['max_ms']:.0f} ms"
+        latency[f"{share:.0%}"] = point = await latency_phase(bench, rate, options.latency_seconds)
+        reporter.log(f"worker at {window_line(point)}")
+        reporter.step(f"streaming: the bare loop's latency at the same {rate:,.0f}/s")
+        bare[f"{share:.0%}"] = point = await bare_latency_phase(
+            bench, rate, options.latency_seconds
         )
-    return {"preload": loaded, "rounds": rounds, "latency": latency, "latency_warmup": warmup}
+        reporter.log(f"bare loop at {window_line(point)}")
+    return {
+        "preload": loaded,
+        "rounds": rounds,
+        "latency": latency,
+        "latency_bare": bare,
+        "latency_warmup": warmup,
+    }
 
 
 #: A warm-up window whose broker CPU is at least this share of the window before it is the last:
@@ -436,29 +444,9 @@ def _section(results: dict[str, Any], systems: Sequence[str]) -> dict[str, Any]:
     figures["worker"]["startup_seconds_median"] = statistics.median(
         r["worker"]["startup_seconds"] for r in rounds
     )
-    latency_figures = {
-        share: {
-            key: point[key]
-            for key in ("target_rate", "published_rate", "paired", "p50_ms", "p95_ms", "p99_ms",
-                        "max_ms", "histogram_p99_ms", "worker_cpu_cores", "broker_cpu_cores")
-        }
-        for share, point in results["latency"].items()
-    }  # fmt: skip
-    figures["latency"] = latency_figures
-    warmup = results.get("latency_warmup") or []
-    if warmup:  # for the record: what the first windows give on a cold broker
-        figures["latency_warmup"] = {
-            "windows": len(warmup),
-            "window_seconds": [w["window_seconds"] for w in warmup],
-            "published_rate": warmup[0]["published_rate"],
-            "p99_ms": [w["p99_ms"] for w in warmup],
-            "broker_cpu_cores": [w["broker_cpu_cores"] for w in warmup],
-            "worker_cpu_cores": [w["worker_cpu_cores"] for w in warmup],
-        }
-    curves = {
-        f"worker at {share} of its max ({point['published_rate']:,.0f}/s)": point["latencies_ms"]
-        for share, point in results["latency"].items()
-    }
+    latency_ratios, latency_figures, curves = latency_section(results)
+    ratios |= latency_ratios
+    figures |= latency_figures
     return {
         "ratios": ratios,
         "figures": figures,

@@ -1,38 +1,50 @@
-"""Produce -> decision latency of one worker at a given rate: a fresh worker resumes the committed
-offsets (caught up, idle), the actions topic is switched to LogAppendTime, comments are published
-at ``rate`` for ``seconds``, and every decision is paired with its comment (the decision's
-LogAppendTime on the broker minus the comment's CreateTime at send)."""
+"""Produce -> decision latency at a given rate, of one worker and of the bare loop at the same
+rate (its baseline, measured side by side).
+
+The worker: a fresh one resumes the committed offsets (caught up, idle). The bare loop
+(bare_loop.py) starts at the topics' ends and says when it holds them. Then the output topic is
+switched to LogAppendTime, comments are published at ``rate`` for ``seconds``, and every decision
+is paired with its comment (the decision's LogAppendTime on the broker minus the comment's
+CreateTime at send)."""
 
 from __future__ import annotations
 
 import asyncio
 import statistics
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from benchmarks.bench_engine import python_argv
 from benchmarks.corpus import ndjson_lines
 from benchmarks.kafka_tools import (
     CpuSampler,
     end_offsets,
     read_window,
 )
+from benchmarks.report import ratio
 from benchmarks.stream_harness import (
     ACTIONS,
+    BARE_OUT,
     LATENCY_SEED,
     PARTITIONS_WANTED,
     Bench,
     BenchWorker,
+    children,
     delivered,
 )
 from streamproc.connect import publish_lines
 from streamproc.kafka import admin_client, load_declarations
 from streamproc.local import (
+    ChildProcess,
     histogram_buckets,
     histogram_quantile,
     metric_total,
+    service_env,
 )
 
 
@@ -41,16 +53,21 @@ def _quantile(ordered: list[int], q: float) -> float:
     return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
 
 
-async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
-    declared = load_declarations().get(ACTIONS)
-    assert declared is not None
-    configs = {k: v for k, v in declared.configs.items() if v is not None}
-    configs["message.timestamp.type"] = "LogAppendTime"  # decision time = on the broker
+async def stamp_on_append(bench: Bench, topic: str) -> None:
+    """Switch ``topic`` to LogAppendTime: a decision's time is its append on the broker."""
+    declared = load_declarations().get(topic)
+    configs = {k: v for k, v in declared.configs.items() if v is not None} if declared else {}
+    configs["message.timestamp.type"] = "LogAppendTime"
     async with admin_client(bench.settings) as admin:
         # AlterConfigs (not incremental) replaces the topic's set: keep the declared values.
         await admin.alter_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, ACTIONS, configs=configs)]
+            [ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)]
         )
+
+
+async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
+    """The worker's window."""
+    await stamp_on_append(bench, ACTIONS)
     worker = BenchWorker(bench, "worker-latency")
     worker.start()
     try:
@@ -74,25 +91,95 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
         assert settled is not None
         delivered_before = delivered(settled)
         hist_before = histogram_buckets(settled, "streamproc_produce_to_decision_seconds")
-        comments_before = await end_offsets(bench.settings, bench.tps(*bench.comment_topics))
-        actions_before = await end_offsets(bench.settings, bench.tps(ACTIONS))
-        lines = ndjson_lines(max(int(rate * seconds), 1), seed=LATENCY_SEED)
+        hist_after: list[tuple[float, float]] = []
+
+        async def finished(sent: int) -> None:
+            wanted = delivered_before + sent
+            after = await worker.wait_until(lambda s: delivered(s) >= wanted, 120, every=0.2)
+            hist_after.extend(histogram_buckets(after, "streamproc_produce_to_decision_seconds"))
+
         assert worker.process is not None
-        sampler = CpuSampler({"proc": worker.process.pid, "broker": bench.broker_pid})
-        sampler.start()
-        published_at = time.time()
+        point = await _window(bench, rate, seconds, worker.process.pid, ACTIONS, finished)
+    finally:
+        worker.stop()
+    delta = [(bound, count - dict(hist_before).get(bound, 0.0)) for bound, count in hist_after]
+    hist_p50, hist_p99 = histogram_quantile(0.5, delta), histogram_quantile(0.99, delta)
+    return point | {
+        "histogram_p50_ms": hist_p50 * 1000 if hist_p50 is not None else None,
+        "histogram_p99_ms": hist_p99 * 1000 if hist_p99 is not None else None,
+        "worker_startup_to_idle_seconds": startup,
+    }
+
+
+async def bare_latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
+    """The bare loop's window at the same rate: the baseline of the worker's."""
+    await stamp_on_append(bench, BARE_OUT)
+    count = max(int(rate * seconds), 1)
+    ready = bench.workdir / f"bare-latency-{uuid.uuid4().hex[:8]}.ready"
+    args = [*python_argv(), "-m", "benchmarks.bare_loop", "--bootstrap", bench.bootstrap,
+            "--group", f"bench-bare-latency-{uuid.uuid4().hex[:8]}", "--count", str(count),
+            "--max-records", str(bench.max_records), "--result", str(ready.with_suffix(".json")),
+            "--ready", str(ready)]  # fmt: skip
+    child = ChildProcess(args, service_env(bench.bootstrap), ready.with_suffix(".log"))
+    children.append(child)
+    process = child.launch().process
+    assert process is not None
+
+    async def exited(timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"latency: the bare loop timed out:\n{child.log()}")
+            await asyncio.sleep(0.1)
+        if process.returncode != 0:
+            raise RuntimeError(f"latency: the bare loop failed:\n{child.log()}")
+
+    async def finished(sent: int) -> None:
+        if sent != count:
+            raise RuntimeError(f"latency: published {sent} of {count} comments")
+        await exited(120)  # it exits once all were consumed and their outputs delivered
+
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"latency: the bare loop never held the ends:\n{child.log()}")
+            await asyncio.sleep(0.1)
+        started = time.time() - child.spawned
+        point = await _window(bench, rate, seconds, process.pid, BARE_OUT, finished)
+    finally:
+        child.stop()
+        children.remove(child)
+    return point | {"startup_seconds": started}
+
+
+async def _window(
+    bench: Bench,
+    rate: float,
+    seconds: float,
+    pid: int,
+    output_topic: str,
+    finished: Callable[[int], Awaitable[None]],
+) -> dict[str, Any]:
+    """Publish at ``rate`` for ``seconds`` to a system (process ``pid``) writing its decisions to
+    ``output_topic``; ``finished(sent)`` returns once it has decided them all. Pairs each decision
+    with its comment."""
+    comments_before = await end_offsets(bench.settings, bench.tps(*bench.comment_topics))
+    outputs_before = await end_offsets(bench.settings, bench.tps(output_topic))
+    lines = ndjson_lines(max(int(rate * seconds), 1), seed=LATENCY_SEED)
+    sampler = CpuSampler({"proc": pid, "broker": bench.broker_pid})
+    sampler.start()
+    published_at = time.time()
+    try:
         summary = await publish_lines(
             bench.settings, lines, rate=rate, known_topics=set(bench.comment_topics)
         )
-        wanted = delivered_before + summary.sent
-        after = await worker.wait_until(lambda s: delivered(s) >= wanted, timeout=120, every=0.2)
-        await sampler.stop()
-        hist_after = histogram_buckets(after, "streamproc_produce_to_decision_seconds")
+        await finished(summary.sent)
     finally:
-        worker.stop()
+        await sampler.stop()
     window = time.time() - published_at
     comments = await read_window(bench.settings, comments_before, values=True)
-    decisions = await read_window(bench.settings, actions_before)
+    decisions = await read_window(bench.settings, outputs_before)
     sent_at: dict[bytes, int] = {}
     for value, stamp in zip(comments.values, comments.stamps, strict=True):
         sent_at[orjson.loads(value or b"{}").get("id", "").encode()] = stamp
@@ -113,8 +200,9 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
     def pct(q: float) -> float:
         return _quantile(latencies, q)
 
-    delta = [(bound, count - dict(hist_before).get(bound, 0.0)) for bound, count in hist_after]
-    hist_p50, hist_p99 = histogram_quantile(0.5, delta), histogram_quantile(0.99, delta)
+    def cores(name: str) -> float:
+        return sampler.used(name, published_at, published_at + summary.seconds) / summary.seconds
+
     return {
         "target_rate": rate,
         "published": summary.sent,
@@ -140,13 +228,68 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
             ]
             for name in ("proc", "broker")
         },
-        "histogram_p50_ms": hist_p50 * 1000 if hist_p50 is not None else None,
-        "histogram_p99_ms": hist_p99 * 1000 if hist_p99 is not None else None,
-        "worker_cpu_cores": sampler.used("proc", published_at, published_at + summary.seconds)
-        / summary.seconds,
-        "broker_cpu_cores": sampler.used("broker", published_at, published_at + summary.seconds)
-        / summary.seconds,
-        "worker_startup_to_idle_seconds": startup,
+        "worker_cpu_cores": cores("proc"),
+        "broker_cpu_cores": cores("broker"),
         "window_seconds": window,
         "latencies_ms": latencies[:: max(len(latencies) // 1000, 1)],  # for the CDF plot
     }
+
+
+def window_line(point: dict[str, Any]) -> str:
+    """One latency window for the progress log."""
+    return (
+        f"{point['published_rate']:,.0f}/s: p50 {point['p50_ms']:.0f} ms, p95 "
+        f"{point['p95_ms']:.0f} ms, p99 {point['p99_ms']:.0f} ms, max {point['max_ms']:.0f} ms"
+    )
+
+
+#: The load of the issue's latency target (half the worker's maximum), where the bare loop's
+#: tail is the worker's baseline.
+TARGET_SHARE = "50%"
+_FIGURE_KEYS = ("target_rate", "published_rate", "paired", "p50_ms", "p95_ms", "p99_ms", "max_ms",
+                "worker_cpu_cores", "broker_cpu_cores")  # fmt: skip
+
+
+def latency_section(
+    results: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[int]]]:
+    """The ratios, figures and CDF curves of the latency windows in ``results``."""
+    figures: dict[str, Any] = {
+        "latency": {
+            share: {key: point.get(key) for key in (*_FIGURE_KEYS, "histogram_p99_ms")}
+            for share, point in results["latency"].items()
+        }
+    }
+    bare = results.get("latency_bare") or {}
+    if bare:  # the bare loop's CPU is its process's, under the same key
+        figures["latency_bare"] = {
+            share: {key: point[key] for key in _FIGURE_KEYS} for share, point in bare.items()
+        }
+    warmup = results.get("latency_warmup") or []
+    if warmup:  # for the record: what the first windows give on a cold broker
+        figures["latency_warmup"] = {
+            "windows": len(warmup),
+            "window_seconds": [w["window_seconds"] for w in warmup],
+            "published_rate": warmup[0]["published_rate"],
+            "p99_ms": [w["p99_ms"] for w in warmup],
+            "broker_cpu_cores": [w["broker_cpu_cores"] for w in warmup],
+            "worker_cpu_cores": [w["worker_cpu_cores"] for w in warmup],
+        }
+    ratios: dict[str, Any] = {}
+    worker_point, bare_point = results["latency"].get(TARGET_SHARE), bare.get(TARGET_SHARE)
+    if worker_point and bare_point:
+        ratios["streaming.latency_p99_bare_vs_worker"] = ratio(
+            bare_point["p99_ms"] / max(worker_point["p99_ms"], 1.0),
+            "bare loop's p99 ÷ worker's, produce → decision at half the worker's max, same rate"
+            " (above 1: the worker's tail is the shorter)",
+            worker_p99_ms=worker_point["p99_ms"],
+            bare_p99_ms=bare_point["p99_ms"],
+        )
+    curves = {
+        f"{name} at {share} of the worker's max ({point['published_rate']:,.0f}/s)": point[
+            "latencies_ms"
+        ]
+        for name, windows in (("worker", results["latency"]), ("bare loop", bare))
+        for share, point in windows.items()
+    }
+    return ratios, figures, curves

@@ -290,7 +290,31 @@ def test_the_latency_warmup_is_recorded_apart_from_the_measured_loads() -> None:
     assert figures["latency_warmup"]["windows"] == 2
     assert figures["latency_warmup"]["p99_ms"] == [700.0, 1.0]
     assert figures["latency_warmup"]["broker_cpu_cores"] == [0.9, 1.0]
-    assert set(_section(results, [])["series"]["latency"]) == {"worker at 50% of its max (1/s)"}
+    assert set(_section(results, [])["series"]["latency"]) == {
+        "worker at 50% of the worker's max (1/s)"
+    }
+    assert "latency_bare" not in figures  # not measured: no figures, no ratio
+    assert not [name for name in _section(results, [])["ratios"] if "latency" in name]
+
+
+def test_the_bare_loops_latency_is_the_worker_tails_baseline_at_the_same_rate() -> None:
+    from benchmarks.bench_worker import _section
+
+    keys = "target_rate published_rate paired p50_ms p95_ms p99_ms max_ms histogram_p99_ms"
+    keys += " worker_cpu_cores broker_cpu_cores window_seconds"
+    point = {key: 1.0 for key in keys.split()} | {"latencies_ms": [1, 2]}
+    worker = {"25%": point | {"p99_ms": 10.0}, "50%": point | {"p99_ms": 80.0}}
+    bare = {"25%": point | {"p99_ms": 90.0}, "50%": point | {"p99_ms": 40.0}}
+    rounds = [{"bare": _round(1000), "worker": {**_round(1500), "startup_seconds": 2.0}}]
+    results = {"preload": {}, "rounds": rounds, "latency": worker, "latency_bare": bare}
+    section = _section(results, [])
+    tail = section["ratios"]["streaming.latency_p99_bare_vs_worker"]
+    assert tail["value"] == 0.5  # at half the worker's max only: 40 ms ÷ 80 ms
+    assert (tail["worker_p99_ms"], tail["bare_p99_ms"]) == (80.0, 40.0)
+    assert section["figures"]["latency_bare"]["25%"]["p99_ms"] == 90.0
+    assert "histogram_p99_ms" not in section["figures"]["latency_bare"]["50%"]
+    assert len(section["series"]["latency"]) == 4
+    assert "bare loop at 50% of the worker's max (1/s)" in section["series"]["latency"]
 
 
 def test_the_warmup_ends_once_the_broker_cpu_stops_falling() -> None:
