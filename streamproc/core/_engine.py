@@ -43,6 +43,7 @@ from streamproc.core._verdict import (
     off_topic_match,
     pii_match,
 )
+from streamproc.core._warm import warm_validators
 
 __all__ = ["Analysis", "Engine"]
 
@@ -131,6 +132,8 @@ class Engine:
             role: self.matcher.inert_values(partial(self._inert_entry, role=role))
             for role in ("public", "employee")
         }
+        warm_validators(pack.phone_region)  # see _warm: not in the first comments' time
+        self._hours.warm(datetime.fromtimestamp(clock(), UTC))
 
     def _inert_entry(self, entry: LexiconEntry, role: str) -> bool:
         if entry.is_allow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,13 @@ import holidays
 from streamproc.core._policy import Hours
 
 __all__ = ["ModerationHours"]
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(country: str, subdivision: str | None, year: int) -> Any:
+    """A year's holidays, computed once per process: every engine (one per policy version)
+    reads the same calendar, and computing one takes milliseconds."""
+    return holidays.country_holidays(country, subdiv=subdivision, years=year)
 
 
 class ModerationHours:
@@ -24,13 +32,13 @@ class ModerationHours:
             return False
         calendar = self._calendars.get(day.year)
         if calendar is None:
-            calendar = holidays.country_holidays(
-                self.hours.holidays_country,
-                subdiv=self.hours.holidays_subdivision,
-                years=day.year,
-            )
-            self._calendars[day.year] = calendar
+            country, subdivision = self.hours.holidays_country, self.hours.holidays_subdivision
+            calendar = self._calendars[day.year] = _calendar(country, subdivision, day.year)
         return day in calendar
+
+    def warm(self, now: datetime) -> None:
+        """Compute this year's calendar now rather than on the first escalation."""
+        self.is_holiday(now.astimezone(self.zone).date())
 
     def _working_day(self, day: date) -> bool:
         return day.weekday() in self.hours.days and not self.is_holiday(day)
