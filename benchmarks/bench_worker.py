@@ -54,7 +54,6 @@ from typing import Any
 import orjson
 from aiokafka.admin import NewTopic
 
-from benchmarks.bench_engine import python_argv
 from benchmarks.corpus import ndjson_lines
 from benchmarks.kafka_tools import (
     CpuSampler,
@@ -79,6 +78,7 @@ from benchmarks.stream_harness import (
     children,
     delivered,
     local_bench,
+    loop_argv,
 )
 from benchmarks.systems import SystemFailed
 from streamproc.connect import publish_lines
@@ -111,21 +111,8 @@ async def loop_round(
     before = await end_offsets(bench.settings, bench.tps(output_topic))
     result = bench.workdir / f"{kind}-{index}.json"
     log = bench.workdir / f"{kind}-{index}.log"
-    args = [
-        *python_argv(),
-        "-m",
-        module,
-        "--bootstrap",
-        bench.bootstrap,
-        "--group",
-        f"bench-{kind}-{uuid.uuid4().hex[:8]}",
-        "--count",
-        str(bench.count),
-        "--max-records",
-        str(bench.max_records),
-        "--result",
-        str(result),
-    ]
+    group = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
+    args = loop_argv(bench, module, group, bench.count, result)
     child = ChildProcess(args, service_env(bench.bootstrap), log)
     children.append(child)
     process = child.launch().process

@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from benchmarks.bench_engine import python_argv
 from benchmarks.corpus import ndjson_lines
 from benchmarks.kafka_tools import (
     CpuSampler,
@@ -36,6 +35,7 @@ from benchmarks.stream_harness import (
     BenchWorker,
     children,
     delivered,
+    loop_argv,
 )
 from streamproc.connect import publish_lines
 from streamproc.kafka import admin_client, load_declarations
@@ -51,6 +51,11 @@ from streamproc.local import (
 def _quantile(ordered: list[int], q: float) -> float:
     """The ``q`` quantile of ``ordered`` (sorted), as the nearest rank below."""
     return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
+
+
+def window_size(rate: float, seconds: float) -> int:
+    """How many comments a window at ``rate`` for ``seconds`` publishes."""
+    return max(int(rate * seconds), 1)
 
 
 async def stamp_on_append(bench: Bench, topic: str) -> None:
@@ -114,12 +119,11 @@ async def latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, 
 async def bare_latency_phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
     """The bare loop's window at the same rate: the baseline of the worker's."""
     await stamp_on_append(bench, BARE_OUT)
-    count = max(int(rate * seconds), 1)
+    count = window_size(rate, seconds)
     ready = bench.workdir / f"bare-latency-{uuid.uuid4().hex[:8]}.ready"
-    args = [*python_argv(), "-m", "benchmarks.bare_loop", "--bootstrap", bench.bootstrap,
-            "--group", f"bench-bare-latency-{uuid.uuid4().hex[:8]}", "--count", str(count),
-            "--max-records", str(bench.max_records), "--result", str(ready.with_suffix(".json")),
-            "--ready", str(ready)]  # fmt: skip
+    group = f"bench-bare-latency-{uuid.uuid4().hex[:8]}"
+    args = loop_argv(bench, "benchmarks.bare_loop", group, count, ready.with_suffix(".json"))
+    args += ["--ready", str(ready)]
     child = ChildProcess(args, service_env(bench.bootstrap), ready.with_suffix(".log"))
     children.append(child)
     process = child.launch().process
@@ -166,7 +170,7 @@ async def _window(
     with its comment."""
     comments_before = await end_offsets(bench.settings, bench.tps(*bench.comment_topics))
     outputs_before = await end_offsets(bench.settings, bench.tps(output_topic))
-    lines = ndjson_lines(max(int(rate * seconds), 1), seed=LATENCY_SEED)
+    lines = ndjson_lines(window_size(rate, seconds), seed=LATENCY_SEED)
     sampler = CpuSampler({"proc": pid, "broker": bench.broker_pid})
     sampler.start()
     published_at = time.time()

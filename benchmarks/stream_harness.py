@@ -15,6 +15,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from benchmarks.bench_engine import python_argv
 from benchmarks.kafka_tools import (
     partitions_of,
 )
@@ -154,3 +155,11 @@ def local_bench(
         broker.stop(timeout=20)
         atexit.unregister(broker.kill)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def loop_argv(bench: Bench, module: str, group: str, count: int, result: Path) -> list[str]:
+    """The command line of a bare loop (``python -m module``, bare_loop.py's options) that
+    consumes ``count`` comments in the consumer group ``group``."""
+    return [*python_argv(), "-m", module, "--bootstrap", bench.bootstrap, "--group", group,
+            "--count", str(count), "--max-records", str(bench.max_records),
+            "--result", str(result)]  # fmt: skip

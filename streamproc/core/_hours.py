@@ -25,16 +25,13 @@ class ModerationHours:
     def __init__(self, hours: Hours) -> None:
         self.hours = hours
         self.zone = ZoneInfo(hours.timezone)
-        self._calendars: dict[int, Any] = {}
 
     def is_holiday(self, day: date) -> bool:
         if self.hours.holidays_country is None:
             return False
-        calendar = self._calendars.get(day.year)
-        if calendar is None:
-            country, subdivision = self.hours.holidays_country, self.hours.holidays_subdivision
-            calendar = self._calendars[day.year] = _calendar(country, subdivision, day.year)
-        return day in calendar
+        return day in _calendar(
+            self.hours.holidays_country, self.hours.holidays_subdivision, day.year
+        )
 
     def warm(self, now: datetime) -> None:
         """Compute this year's calendar now rather than on the first escalation."""
